@@ -1,0 +1,125 @@
+"""The ``driftvakt`` command. The only module that exits; everything else raises."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from driftvakt import __version__
+from driftvakt.errors import BadInputError, DriftvaktError, LabError
+from driftvakt.exitcodes import Exit
+
+
+def _lab_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from driftvakt.lab import LabConfig
+
+    return LabConfig(args.name, Path(args.project).resolve())
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    from driftvakt import lab
+    from driftvakt.lab.machine import ssh_base
+    from driftvakt.lab.system import Progress
+
+    cfg = _lab_config(args)
+    progress = Progress(quiet=args.quiet)
+    if args.lab_command == "up":
+        lab.up(cfg, args.hosts, progress)
+    elif args.lab_command == "down":
+        lab.down(cfg, progress)
+    elif args.lab_command == "status":
+        hosts = lab.status(cfg)
+        if not hosts:
+            print(f"lab '{cfg.name}' is not up")
+            return Exit.LAB
+        print(f"lab '{cfg.name}' {cfg.subnet}  inventory {cfg.inventory}")
+        for h in hosts:
+            state = "up" if h.reachable else ("running, no ssh" if h.running else "down")
+            print(f"  {h.name:<8} {h.address:<14} {state:<16} {h.memory_mib:6.1f} MiB")
+        return Exit.OK if all(h.reachable for h in hosts) else Exit.LAB
+    elif args.lab_command == "ssh":
+        host = lab.resolve_host(cfg, args.host)
+        argv = [*ssh_base(cfg), "-o", "BatchMode=no", host.address, *args.command]
+        if sys.stdin.isatty() and not args.command:
+            argv.insert(1, "-t")
+        os.execvp(argv[0], argv)
+    return Exit.OK
+
+
+def cmd_controls(args: argparse.Namespace) -> int:
+    from driftvakt.catalog import controls
+
+    for control in controls().values():
+        reqs = ", ".join(control.requirements)
+        print(f"{control.id:<32} {control.severity:<8} {','.join(control.platforms):<22} "
+              f"{control.text('title', args.lang)}  [{reqs}]")
+    return Exit.OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from driftvakt.audit import run_audit
+
+    return run_audit(
+        inventory=args.inventory, limit=args.limit, output=Path(args.output),
+        lang=args.lang, quiet=args.quiet or not sys.stderr.isatty(),
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="driftvakt", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"driftvakt {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    lab = sub.add_parser("lab", help="real Debian 12 lab hosts on this machine")
+    lab_sub = lab.add_subparsers(dest="lab_command", required=True)
+    for name, text in (("up", "start (or repair) the lab"), ("down", "stop it, leave nothing"),
+                       ("status", "show hosts"), ("ssh", "log in to a lab host")):
+        p = lab_sub.add_parser(name, help=text)
+        p.add_argument("--name", default="default", help="lab name, for several labs side by side")
+        p.add_argument("--project", default=".", help="project folder (inventories/ goes here)")
+        p.add_argument("-q", "--quiet", action="store_true")
+        if name == "up":
+            p.add_argument("--hosts", type=int, default=3, help="number of target hosts")
+        if name == "ssh":
+            p.add_argument("host")
+            p.add_argument("command", nargs=argparse.REMAINDER)
+    lab.set_defaults(func=cmd_lab)
+
+    controls = sub.add_parser("controls", help="list the control catalog")
+    controls.add_argument("--lang", choices=("sv", "en"), default="en")
+    controls.set_defaults(func=cmd_controls)
+
+    audit = sub.add_parser("audit", help="audit hosts against the baseline")
+    audit.add_argument("-i", "--inventory", default=None,
+                       help="Ansible inventory (default: ansible.cfg's, as ansible-playbook)")
+    audit.add_argument("-l", "--limit", default=None, help="Ansible host pattern")
+    audit.add_argument("-o", "--output", default="results/latest.json", help="JSON result file")
+    audit.add_argument("--lang", choices=("sv", "en"), default="en")
+    audit.add_argument("-q", "--quiet", action="store_true")
+    audit.set_defaults(func=cmd_audit)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except LabError as exc:
+        print(f"driftvakt: lab: {exc}", file=sys.stderr)
+        return Exit.LAB
+    except BadInputError as exc:
+        print(f"driftvakt: {exc}", file=sys.stderr)
+        return Exit.BAD_INPUT
+    except DriftvaktError as exc:
+        print(f"driftvakt: {exc}", file=sys.stderr)
+        return Exit.ERRORS
+    except KeyboardInterrupt:
+        print("driftvakt: interrupted", file=sys.stderr)
+        return Exit.INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Ansible inventory -> audit targets, read with Ansible's own inventory code.
+
+Using ansible-core's InventoryManager (not a parser of our own) means every source Ansible
+accepts — INI, YAML, directories, group_vars/host_vars, plugins — reads exactly as it does for
+``ansible-playbook``, so ops name hosts, users and keys in one place only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from driftvakt.errors import BadInputError
+
+
+@dataclass(frozen=True)
+class Target:
+    """One host to audit, with the connection settings Ansible would use."""
+
+    name: str
+    address: str
+    port: int
+    user: str | None
+    private_key: str | None
+    connection: str
+    become: bool
+    ssh_common_args: str
+    known_hosts: str | None
+    os_family: str | None
+    vars: dict[str, Any] = field(compare=False, repr=False)
+
+
+@contextmanager
+def _ansible_quiet() -> Iterator[None]:
+    # Ansible's display writes warnings to stderr; keep them, but never let it prompt.
+    os.environ.setdefault("ANSIBLE_HOST_KEY_CHECKING", "True")
+    yield
+
+
+@cache
+def _load(inventory: str) -> tuple[Any, Any, Any]:
+    from ansible.errors import AnsibleError
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.vars.manager import VariableManager
+
+    path = Path(inventory)
+    if not path.exists():
+        raise BadInputError(f"inventory {inventory}: no such file or directory")
+    loader = DataLoader()
+    try:
+        with _ansible_quiet():
+            manager = InventoryManager(loader=loader, sources=[str(path)])
+    except AnsibleError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BadInputError(f"inventory {inventory}: {first}") from exc
+    if not manager.list_hosts("all") and _parse_failed(manager):
+        raise BadInputError(f"inventory {inventory}: Ansible could not parse any source")
+    return loader, manager, VariableManager(loader=loader, inventory=manager)
+
+
+def _parse_failed(manager: Any) -> bool:
+    # InventoryManager only warns when no plugin can parse a source; make that fatal here.
+    return not any(manager.groups.get(g) for g in manager.groups if g not in ("all", "ungrouped"))
+
+
+def host_variables(inventory: str, name: str) -> dict[str, Any]:
+    """A host's variables as a play would see them (group_vars, host_vars, templated)."""
+    from ansible.template import Templar
+
+    from driftvakt.rendering import trusted
+
+    loader, manager, variables = _load(inventory)
+    host = manager.get_host(name)
+    if host is None:
+        raise BadInputError(f"inventory {inventory}: no host named {name}")
+    raw = variables.get_vars(host=host, include_hostvars=False)
+    templar = Templar(loader=loader, variables=trusted(raw))
+    result: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in ("hostvars", "vars", "environment"):
+            continue
+        try:
+            result[key] = templar.template(trusted(value))
+        except Exception:  # a var that cannot be templated outside a play stays raw
+            result[key] = value
+    return result
+
+
+def targets(inventory: str, limit: str | None = None) -> list[Target]:
+    """The hosts an ``ansible-playbook -i INVENTORY --limit LIMIT`` run would touch."""
+    _, manager, _ = _load(inventory)
+    if limit:
+        manager.subset(limit)
+    try:
+        hosts = manager.list_hosts("all")
+    finally:
+        manager.subset(None)
+    if not hosts:
+        raise BadInputError(
+            f"inventory {inventory}: no hosts match {limit!r}" if limit else
+            f"inventory {inventory}: has no hosts"
+        )
+    return [_target(inventory, h.name) for h in hosts]
+
+
+def _target(inventory: str, name: str) -> Target:
+    hv = host_variables(inventory, name)
+    key = hv.get("ansible_ssh_private_key_file") or hv.get("ansible_private_key_file")
+    return Target(
+        name=name,
+        address=str(hv.get("ansible_host") or hv.get("ansible_ssh_host") or name),
+        port=int(hv.get("ansible_port") or hv.get("ansible_ssh_port") or 22),
+        user=hv.get("ansible_user") or hv.get("ansible_ssh_user"),
+        private_key=str(Path(inventory).parent.joinpath(key)) if key and not os.path.isabs(key)
+        else key,
+        connection=str(hv.get("ansible_connection") or "ssh"),
+        become=bool(hv.get("ansible_become", False)),
+        ssh_common_args=str(hv.get("ansible_ssh_common_args") or ""),
+        known_hosts=hv.get("driftvakt_known_hosts"),
+        os_family=hv.get("ansible_os_family"),
+        vars=hv,
+    )

@@ -1,0 +1,65 @@
+"""Write ``inventories/lab*/``: a plain Ansible inventory for the lab hosts.
+
+``ansible``, ``ansible-playbook``, testinfra and ``driftvakt audit`` read it as they are. The lab
+services host is not in it: it is lab furniture, not a host to harden.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from driftvakt.lab.config import LabConfig, LabHost
+from driftvakt.lab.rootfs import LAB_ADMIN
+
+HEADER = "# Written by `driftvakt lab up`; rewritten on every run, do not edit.\n"
+
+
+def firewall_backend(host: LabHost, position: int) -> str:
+    """Every third lab host runs firewalld (the RHEL/SLES default); the rest nftables."""
+    return "firewalld" if position % 3 == 0 else "nftables"
+
+
+def _dump(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(HEADER + "---\n" + yaml.safe_dump(data, sort_keys=False, width=120))
+
+
+def write(cfg: LabConfig, hosts: list[LabHost]) -> Path:
+    svc = cfg.services_host()
+    final = cfg.inventory
+    tmp = final.with_name(final.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    _dump(tmp / "hosts.yml", {"all": {"children": {"lab": {"hosts": {
+        h.name: {"ansible_host": h.address} for h in hosts}}}}})
+    _dump(tmp / "group_vars" / "all.yml", {
+        "ansible_user": LAB_ADMIN,
+        "ansible_become": True,
+        "ansible_ssh_private_key_file": str(cfg.key),
+        "ansible_ssh_common_args":
+            f"-o UserKnownHostsFile={cfg.known_hosts} -o StrictHostKeyChecking=yes",
+        "ansible_python_interpreter": "/usr/bin/python3",
+        # The region's baseline values, lab edition (see inventories/example for a region's).
+        "timesync_ntp_servers": [svc.address],
+        "firewall_approved_paths": [
+            {"name": "management-ssh", "source": f"{cfg.gateway}/32", "destination": "all",
+             "proto": "tcp", "port": 22},
+        ],
+        "logging_central_host": svc.address,
+        "driftvakt_lab": {
+            "services_host": svc.address,
+            "mirror_url": f"http://{svc.address}/debian",
+            "sftp": {"host": svc.address, "port": 22, "user": "driftpartner",
+                     "key": str(cfg.sftp_key), "known_hosts": str(cfg.known_hosts)},
+        },
+    })
+    for position, host in enumerate(hosts, start=1):
+        _dump(tmp / "host_vars" / f"{host.name}.yml",
+              {"firewall_backend": firewall_backend(host, position)})
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    return final

@@ -1,0 +1,72 @@
+"""Running host commands for the lab, and the checks made before anything is changed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from driftvakt.errors import LabError
+
+# tool -> Debian package that provides it
+REQUIRED_TOOLS = {
+    "systemd-nspawn": "systemd-container",
+    "debootstrap": "debootstrap",
+    "ip": "iproute2",
+    "mount": "mount",
+    "apt-ftparchive": "apt-utils",
+    "ssh": "openssh-client",
+    "ssh-keygen": "openssh-client",
+    "chroot": "coreutils",
+}
+MIN_FREE_BYTES = 2 * 1024**3
+
+
+def run(cmd: Sequence[str], *, check: bool = True, timeout: float = 600,
+        input_text: str | None = None, cwd: Path | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    """Run a command; on failure raise LabError with its last line of stderr."""
+    try:
+        done = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout,
+                              input=input_text, check=False, cwd=cwd)
+    except subprocess.TimeoutExpired as exc:
+        raise LabError(f"'{' '.join(cmd[:3])}…' took longer than {timeout:.0f}s") from exc
+    if check and done.returncode != 0:
+        detail = (done.stderr.strip() or done.stdout.strip()).splitlines()
+        last = detail[-1] if detail else f"exit code {done.returncode}"
+        raise LabError(f"'{' '.join(cmd[:4])}' failed: {last}")
+    return done
+
+
+def preflight(*dirs: Path) -> None:
+    """Fail with one line, before changing anything, if the lab cannot run here."""
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (it creates network namespaces, mounts and "
+                       "containers): run it as root or with sudo")
+    missing = sorted({pkg for tool, pkg in REQUIRED_TOOLS.items() if not shutil.which(tool)})
+    if missing:
+        raise LabError(f"missing tools for the lab: apt-get install {' '.join(missing)}")
+    for folder in dirs:
+        existing = folder
+        while not existing.exists():
+            existing = existing.parent
+        free = shutil.disk_usage(existing).free
+        if free < MIN_FREE_BYTES:
+            raise LabError(f"only {free // 1024**2} MiB free under {existing}; the lab needs "
+                           f"{MIN_FREE_BYTES // 1024**3} GiB: free space or set DRIFTVAKT_LAB_ROOT")
+
+
+class Progress:
+    """Step lines on stderr with elapsed time, so long work is visible."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.start = time.monotonic()
+
+    def step(self, text: str) -> None:
+        if not self.quiet:
+            print(f"[{time.monotonic() - self.start:6.1f}s] {text}", file=sys.stderr, flush=True)
