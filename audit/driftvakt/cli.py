@@ -42,10 +42,11 @@ def cmd_lab(args: argparse.Namespace) -> int:
         return Exit.OK if all(h.reachable for h in hosts) else Exit.LAB
     elif args.lab_command == "ssh":
         host = lab.resolve_host(cfg, args.host)
-        argv = [*ssh_base(cfg), "-o", "BatchMode=no", host.address, *args.command]
-        if sys.stdin.isatty() and not args.command:
+        command = args.command[1:] if args.command[:1] == ["--"] else args.command
+        argv = [*ssh_base(cfg), "-o", "BatchMode=no", host.address, *command]
+        if sys.stdin.isatty() and not command:
             argv.insert(1, "-t")
-        os.execvp(argv[0], argv)
+        os.execvp(argv[0], argv)  # noqa: S606 - hand the terminal to ssh
     return Exit.OK
 
 
@@ -54,8 +55,10 @@ def cmd_controls(args: argparse.Namespace) -> int:
 
     for control in controls().values():
         reqs = ", ".join(control.requirements)
-        print(f"{control.id:<32} {control.severity:<8} {','.join(control.platforms):<22} "
-              f"{control.text('title', args.lang)}  [{reqs}]")
+        print(
+            f"{control.id:<32} {control.severity:<8} {','.join(control.platforms):<22} "
+            f"{control.text('title', args.lang)}  [{reqs}]"
+        )
     return Exit.OK
 
 
@@ -63,8 +66,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from driftvakt.audit import run_audit
 
     return run_audit(
-        inventory=args.inventory, limit=args.limit, output=Path(args.output),
-        lang=args.lang, quiet=args.quiet or not sys.stderr.isatty(),
+        inventory=args.inventory,
+        limit=args.limit,
+        output=Path(args.output),
+        lang=args.lang,
+        quiet=args.quiet or not sys.stderr.isatty(),
     )
 
 
@@ -75,8 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = sub.add_parser("lab", help="real Debian 12 lab hosts on this machine")
     lab_sub = lab.add_subparsers(dest="lab_command", required=True)
-    for name, text in (("up", "start (or repair) the lab"), ("down", "stop it, leave nothing"),
-                       ("status", "show hosts"), ("ssh", "log in to a lab host")):
+    for name, text in (
+        ("up", "start (or repair) the lab"),
+        ("down", "stop it, leave nothing"),
+        ("status", "show hosts"),
+        ("ssh", "log in to a lab host"),
+    ):
         p = lab_sub.add_parser(name, help=text)
         p.add_argument("--name", default="default", help="lab name, for several labs side by side")
         p.add_argument("--project", default=".", help="project folder (inventories/ goes here)")
@@ -93,8 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     controls.set_defaults(func=cmd_controls)
 
     audit = sub.add_parser("audit", help="audit hosts against the baseline")
-    audit.add_argument("-i", "--inventory", default=None,
-                       help="Ansible inventory (default: ansible.cfg's, as ansible-playbook)")
+    audit.add_argument(
+        "-i",
+        "--inventory",
+        default=None,
+        help="Ansible inventory (default: ansible.cfg's, as ansible-playbook)",
+    )
     audit.add_argument("-l", "--limit", default=None, help="Ansible host pattern")
     audit.add_argument("-o", "--output", default="results/latest.json", help="JSON result file")
     audit.add_argument("--lang", choices=("sv", "en"), default="en")

@@ -103,8 +103,9 @@ def targets(inventory: str, limit: str | None = None) -> list[Target]:
         manager.subset(None)
     if not hosts:
         raise BadInputError(
-            f"inventory {inventory}: no hosts match {limit!r}" if limit else
-            f"inventory {inventory}: has no hosts"
+            f"inventory {inventory}: no hosts match {limit!r}"
+            if limit
+            else f"inventory {inventory}: has no hosts"
         )
     return [_target(inventory, h.name) for h in hosts]
 
@@ -117,7 +118,8 @@ def _target(inventory: str, name: str) -> Target:
         address=str(hv.get("ansible_host") or hv.get("ansible_ssh_host") or name),
         port=int(hv.get("ansible_port") or hv.get("ansible_ssh_port") or 22),
         user=hv.get("ansible_user") or hv.get("ansible_ssh_user"),
-        private_key=str(Path(inventory).parent.joinpath(key)) if key and not os.path.isabs(key)
+        private_key=str(Path(inventory).parent.joinpath(key))
+        if key and not os.path.isabs(key)
         else key,
         connection=str(hv.get("ansible_connection") or "ssh"),
         become=bool(hv.get("ansible_become", False)),

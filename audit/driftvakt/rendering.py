@@ -14,16 +14,36 @@ from typing import Any
 import yaml
 
 FAMILY_FACTS: dict[str, dict[str, Any]] = {
-    "debian12": {"ansible_os_family": "Debian", "ansible_distribution": "Debian",
-                 "ansible_distribution_major_version": "12", "ansible_distribution_version": "12.8"},
-    "rhel8": {"ansible_os_family": "RedHat", "ansible_distribution": "RedHat",
-              "ansible_distribution_major_version": "8", "ansible_distribution_version": "8.10"},
-    "rhel9": {"ansible_os_family": "RedHat", "ansible_distribution": "RedHat",
-              "ansible_distribution_major_version": "9", "ansible_distribution_version": "9.5"},
-    "rhel10": {"ansible_os_family": "RedHat", "ansible_distribution": "RedHat",
-               "ansible_distribution_major_version": "10", "ansible_distribution_version": "10.0"},
-    "sles15": {"ansible_os_family": "Suse", "ansible_distribution": "SLES",
-               "ansible_distribution_major_version": "15", "ansible_distribution_version": "15.6"},
+    "debian12": {
+        "ansible_os_family": "Debian",
+        "ansible_distribution": "Debian",
+        "ansible_distribution_major_version": "12",
+        "ansible_distribution_version": "12.8",
+    },
+    "rhel8": {
+        "ansible_os_family": "RedHat",
+        "ansible_distribution": "RedHat",
+        "ansible_distribution_major_version": "8",
+        "ansible_distribution_version": "8.10",
+    },
+    "rhel9": {
+        "ansible_os_family": "RedHat",
+        "ansible_distribution": "RedHat",
+        "ansible_distribution_major_version": "9",
+        "ansible_distribution_version": "9.5",
+    },
+    "rhel10": {
+        "ansible_os_family": "RedHat",
+        "ansible_distribution": "RedHat",
+        "ansible_distribution_major_version": "10",
+        "ansible_distribution_version": "10.0",
+    },
+    "sles15": {
+        "ansible_os_family": "Suse",
+        "ansible_distribution": "SLES",
+        "ansible_distribution_major_version": "15",
+        "ansible_distribution_version": "15.6",
+    },
 }
 
 
@@ -34,8 +54,9 @@ def _yaml(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def role_vars(role_dir: Path, facts: dict[str, Any], extra: dict[str, Any] | None = None
-              ) -> dict[str, Any]:
+def role_vars(
+    role_dir: Path, facts: dict[str, Any], extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """defaults < vars/{distribution}_{major} | {distribution} | {os_family} | default < extra."""
     merged: dict[str, Any] = dict(facts)
     merged.update(_yaml(role_dir / "defaults" / "main.yml"))

@@ -51,8 +51,20 @@ def _ensure_keys(cfg: LabConfig) -> None:
     cfg.state.mkdir(parents=True, exist_ok=True)
     for key in (cfg.key, cfg.sftp_key):
         if not key.exists():
-            run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"driftvakt-lab-{cfg.name}",
-                 "-f", str(key)])
+            run(
+                [
+                    "ssh-keygen",
+                    "-q",
+                    "-t",
+                    "ed25519",
+                    "-N",
+                    "",
+                    "-C",
+                    f"driftvakt-lab-{cfg.name}",
+                    "-f",
+                    str(key),
+                ]
+            )
 
 
 def _reachable(cfg: LabConfig, host: LabHost) -> bool:
@@ -133,17 +145,22 @@ def up(cfg: LabConfig, count: int, progress: Progress) -> Path:
         _services_ready(cfg, progress)
     _save_state(cfg, count)
     path = inventory_writer.write(cfg, targets)
-    progress.step(f"lab '{cfg.name}' ready: {count} hosts in {time.monotonic() - started:.1f}s; "
-                  f"inventory {path}")
+    progress.step(
+        f"lab '{cfg.name}' ready: {count} hosts in {time.monotonic() - started:.1f}s; "
+        f"inventory {path}"
+    )
     return path
 
 
 def _services_ready(cfg: LabConfig, progress: Progress) -> None:
     svc = cfg.services_host()
-    check = ("for i in $(seq 50); do "
-             "python3 -c \"import urllib.request as u; u.urlopen('http://" + svc.address +
-             "/debian/dists/bookworm/Release', timeout=2)\" 2>/dev/null && exit 0; sleep 0.2; done;"
-             " exit 1")
+    check = (
+        "for i in $(seq 50); do "
+        "python3 -c \"import urllib.request as u; u.urlopen('http://"
+        + svc.address
+        + "/debian/dists/bookworm/Release', timeout=2)\" 2>/dev/null && exit 0; sleep 0.2; done;"
+        " exit 1"
+    )
     if run([*machine.ssh_base(cfg), svc.address, check], check=False, timeout=30).returncode:
         raise LabError("the lab mirror on labsvc did not answer on port 80")
     progress.step("lab services ready: NTP, package mirror, SFTP drop, syslog receiver")
@@ -178,8 +195,15 @@ def status(cfg: LabConfig) -> list[HostStatus]:
     result = []
     for host in [cfg.services_host(), *cfg.targets(count)] if count else []:
         running = bool(machine.nspawn_pids(cfg.host_dir(host)))
-        result.append(HostStatus(host.name, host.address, running,
-                                 running and _reachable(cfg, host), _memory_mib(cfg, host)))
+        result.append(
+            HostStatus(
+                host.name,
+                host.address,
+                running,
+                running and _reachable(cfg, host),
+                _memory_mib(cfg, host),
+            )
+        )
     return result
 
 

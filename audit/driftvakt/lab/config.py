@@ -94,11 +94,18 @@ class LabConfig:
         return self.project / "inventories" / f"lab{suffix}"
 
     def services_host(self) -> LabHost:
-        return LabHost(SERVICES_HOST, f"{LAB_NET_PREFIX}.{self.octet}.{SERVICES_INDEX}",
-                       SERVICES_INDEX)
+        return LabHost(
+            SERVICES_HOST, f"{LAB_NET_PREFIX}.{self.octet}.{SERVICES_INDEX}", SERVICES_INDEX
+        )
 
     def targets(self, count: int) -> list[LabHost]:
         if not 1 <= count <= MAX_HOSTS:
             raise LabError(f"--hosts must be between 1 and {MAX_HOSTS}")
-        return [LabHost(f"lab-{i:02d}", f"{LAB_NET_PREFIX}.{self.octet}.{FIRST_TARGET_INDEX + i - 1}",
-                        FIRST_TARGET_INDEX + i - 1) for i in range(1, count + 1)]
+        return [
+            LabHost(
+                f"lab-{i:02d}",
+                f"{LAB_NET_PREFIX}.{self.octet}.{FIRST_TARGET_INDEX + i - 1}",
+                FIRST_TARGET_INDEX + i - 1,
+            )
+            for i in range(1, count + 1)
+        ]

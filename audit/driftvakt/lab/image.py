@@ -20,12 +20,25 @@ from driftvakt.lab.system import Progress, run
 SUITE = "bookworm"
 UPSTREAM = "http://deb.debian.org/debian"
 BASE_PACKAGES = (
-    "systemd", "systemd-sysv", "dbus", "openssh-server", "python3", "python3-apt",
-    "iproute2", "sudo", "libpam-systemd", "procps", "iputils-ping",
+    "systemd",
+    "systemd-sysv",
+    "dbus",
+    "openssh-server",
+    "python3",
+    "python3-apt",
+    "iproute2",
+    "sudo",
+    "libpam-systemd",
+    "procps",
+    "iputils-ping",
 )
 # What the roles install, served by the lab mirror. Add here when a role needs a package.
 MIRROR_PACKAGES = (
-    "chrony", "nftables", "firewalld", "python3-firewall", "rsyslog",
+    "chrony",
+    "nftables",
+    "firewalld",
+    "python3-firewall",
+    "rsyslog",
 )
 SERVICES_PACKAGES = ("chrony", "rsyslog")
 
@@ -49,7 +62,10 @@ def mirror_dir() -> Path:
 def ensure_images(progress: Progress) -> None:
     if not (base_dir() / ".complete").exists():
         _build_base(progress)
-    if not (services_layer_dir() / ".complete").exists() or not (mirror_dir() / ".complete").exists():
+    if (
+        not (services_layer_dir() / ".complete").exists()
+        or not (mirror_dir() / ".complete").exists()
+    ):
         _build_services_and_mirror(progress)
 
 
@@ -58,8 +74,17 @@ def _build_base(progress: Progress) -> None:
     tmp = final.with_name(final.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     progress.step(f"building the Debian {SUITE} base image with debootstrap (once, ~1-2 min)")
-    run(["debootstrap", "--variant=minbase", f"--include={','.join(BASE_PACKAGES)}", SUITE,
-         str(tmp), UPSTREAM], timeout=1200)
+    run(
+        [
+            "debootstrap",
+            "--variant=minbase",
+            f"--include={','.join(BASE_PACKAGES)}",
+            SUITE,
+            str(tmp),
+            UPSTREAM,
+        ],
+        timeout=1200,
+    )
     # Every host gets its own host keys and machine id; none may come from the image.
     for key in (tmp / "etc" / "ssh").glob("ssh_host_*"):
         key.unlink()
@@ -76,8 +101,17 @@ def _chroot_overlay(lower: Path, upper: Path) -> Iterator[Path]:
     merged = upper.with_name(upper.name + ".merged")
     for folder in (upper, work, merged):
         folder.mkdir(parents=True, exist_ok=True)
-    run(["mount", "-t", "overlay", "overlay", "-o",
-         f"lowerdir={lower},upperdir={upper},workdir={work}", str(merged)])
+    run(
+        [
+            "mount",
+            "-t",
+            "overlay",
+            "overlay",
+            "-o",
+            f"lowerdir={lower},upperdir={upper},workdir={work}",
+            str(merged),
+        ]
+    )
     mounted = [merged]
     try:
         for sub, args in (("proc", ["-t", "proc", "proc"]), ("dev", ["--bind", "/dev"])):
@@ -105,11 +139,22 @@ def _build_services_and_mirror(progress: Progress) -> None:
         shutil.rmtree(path, ignore_errors=True)
     progress.step("fetching packages for the lab mirror and the services host (once)")
     with _chroot_overlay(base_dir(), tmp_layer) as root:
-        apt = ["chroot", str(root), "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-q", "-y",
-               "-o", "Acquire::Languages=none"]
+        apt = [
+            "chroot",
+            str(root),
+            "env",
+            "DEBIAN_FRONTEND=noninteractive",
+            "apt-get",
+            "-q",
+            "-y",
+            "-o",
+            "Acquire::Languages=none",
+        ]
         run([*apt, "update"], timeout=600)
-        run([*apt, "install", "--download-only", "--no-install-recommends", *MIRROR_PACKAGES],
-            timeout=1200)
+        run(
+            [*apt, "install", "--download-only", "--no-install-recommends", *MIRROR_PACKAGES],
+            timeout=1200,
+        )
         pool = tmp_mirror / "pool" / "main"
         pool.mkdir(parents=True)
         for deb in (root / "var" / "cache" / "apt" / "archives").glob("*.deb"):
@@ -133,10 +178,19 @@ def _index_mirror(mirror: Path) -> None:
     binary.mkdir(parents=True)
     packages = run(["apt-ftparchive", "packages", "pool/main"], cwd=mirror).stdout
     (binary / "Packages").write_text(packages)
-    release = run(["apt-ftparchive", "-o", f"APT::FTPArchive::Release::Suite={SUITE}",
-                   "-o", f"APT::FTPArchive::Release::Codename={SUITE}",
-                   "-o", "APT::FTPArchive::Release::Components=main",
-                   "-o", "APT::FTPArchive::Release::Architectures=amd64",
-                   "release", str(dist)]).stdout
+    release = run(
+        [
+            "apt-ftparchive",
+            "-o",
+            f"APT::FTPArchive::Release::Suite={SUITE}",
+            "-o",
+            f"APT::FTPArchive::Release::Codename={SUITE}",
+            "-o",
+            "APT::FTPArchive::Release::Components=main",
+            "-o",
+            "APT::FTPArchive::Release::Architectures=amd64",
+            "release",
+            str(dist),
+        ]
+    ).stdout
     (dist / "Release").write_text(release)
-

@@ -34,32 +34,54 @@ def write(cfg: LabConfig, hosts: list[LabHost]) -> Path:
     final = cfg.inventory
     tmp = final.with_name(final.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    _dump(tmp / "hosts.yml", {"all": {"children": {"lab": {"hosts": {
-        h.name: {"ansible_host": h.address} for h in hosts}}}}})
-    _dump(tmp / "group_vars" / "all.yml", {
-        "ansible_user": LAB_ADMIN,
-        "ansible_become": True,
-        "ansible_ssh_private_key_file": str(cfg.key),
-        "ansible_ssh_common_args":
-            f"-o UserKnownHostsFile={cfg.known_hosts} -o StrictHostKeyChecking=yes",
-        "ansible_python_interpreter": "/usr/bin/python3",
-        # The region's baseline values, lab edition (see inventories/example for a region's).
-        "timesync_ntp_servers": [svc.address],
-        "firewall_approved_paths": [
-            {"name": "management-ssh", "source": f"{cfg.gateway}/32", "destination": "all",
-             "proto": "tcp", "port": 22},
-        ],
-        "logging_central_host": svc.address,
-        "driftvakt_lab": {
-            "services_host": svc.address,
-            "mirror_url": f"http://{svc.address}/debian",
-            "sftp": {"host": svc.address, "port": 22, "user": "driftpartner",
-                     "key": str(cfg.sftp_key), "known_hosts": str(cfg.known_hosts)},
+    _dump(
+        tmp / "hosts.yml",
+        {
+            "all": {
+                "children": {"lab": {"hosts": {h.name: {"ansible_host": h.address} for h in hosts}}}
+            }
         },
-    })
+    )
+    _dump(
+        tmp / "group_vars" / "all.yml",
+        {
+            "ansible_user": LAB_ADMIN,
+            "ansible_become": True,
+            "ansible_ssh_private_key_file": str(cfg.key),
+            "ansible_ssh_common_args": (
+                f"-o UserKnownHostsFile={cfg.known_hosts} -o StrictHostKeyChecking=yes"
+            ),
+            "ansible_python_interpreter": "/usr/bin/python3",
+            # The region's baseline values, lab edition (see inventories/example for a region's).
+            "timesync_ntp_servers": [svc.address],
+            "firewall_approved_paths": [
+                {
+                    "name": "management-ssh",
+                    "source": f"{cfg.gateway}/32",
+                    "destination": "all",
+                    "proto": "tcp",
+                    "port": 22,
+                },
+            ],
+            "logging_central_host": svc.address,
+            "driftvakt_lab": {
+                "services_host": svc.address,
+                "mirror_url": f"http://{svc.address}/debian",
+                "sftp": {
+                    "host": svc.address,
+                    "port": 22,
+                    "user": "driftpartner",
+                    "key": str(cfg.sftp_key),
+                    "known_hosts": str(cfg.known_hosts),
+                },
+            },
+        },
+    )
     for position, host in enumerate(hosts, start=1):
-        _dump(tmp / "host_vars" / f"{host.name}.yml",
-              {"firewall_backend": firewall_backend(host, position)})
+        _dump(
+            tmp / "host_vars" / f"{host.name}.yml",
+            {"firewall_backend": firewall_backend(host, position)},
+        )
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
     return final

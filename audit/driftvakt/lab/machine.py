@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -26,8 +27,17 @@ def mount_root(cfg: LabConfig, host: LabHost) -> Path:
     lower = str(image.base_dir())
     if host.is_services:
         lower = f"{image.services_layer_dir()}:{lower}"
-    run(["mount", "-t", "overlay", "overlay", "-o",
-         f"lowerdir={lower},upperdir={upper},workdir={work}", str(merged)])
+    run(
+        [
+            "mount",
+            "-t",
+            "overlay",
+            "overlay",
+            "-o",
+            f"lowerdir={lower},upperdir={upper},workdir={work}",
+            str(merged),
+        ]
+    )
     return merged
 
 
@@ -54,25 +64,42 @@ def nspawn_pids(path: Path) -> list[int]:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if argv and argv[0].endswith(b"systemd-nspawn") and any(
-                a.decode(errors="replace").startswith(marker) or
-                a.decode(errors="replace").startswith(f"--directory={marker}") for a in argv):
+        if (
+            argv
+            and argv[0].endswith(b"systemd-nspawn")
+            and any(
+                a.decode(errors="replace").startswith(marker)
+                or a.decode(errors="replace").startswith(f"--directory={marker}")
+                for a in argv
+            )
+        ):
             pids.append(int(entry.name))
     return pids
 
 
 def boot(cfg: LabConfig, host: LabHost) -> int:
     merged = merged_dir(cfg, host)
-    args = ["systemd-nspawn", "--boot", "--register=no", "--keep-unit",
-            f"--network-namespace-path=/run/netns/{cfg.netns(host)}",
-            "--capability=CAP_NET_ADMIN", "--resolv-conf=off", "--timezone=off",
-            "--link-journal=no", "--console=read-only", f"--machine={host.name}",
-            "-D", str(merged)]
+    args = [
+        "systemd-nspawn",
+        "--boot",
+        "--register=no",
+        "--keep-unit",
+        f"--network-namespace-path=/run/netns/{cfg.netns(host)}",
+        "--capability=CAP_NET_ADMIN",
+        "--resolv-conf=off",
+        "--timezone=off",
+        "--link-journal=no",
+        "--console=read-only",
+        f"--machine={host.name}",
+        "-D",
+        str(merged),
+    ]
     if host.is_services:
         args.insert(-2, f"--bind-ro={image.mirror_dir()}:/srv/mirror/debian")
     log = (cfg.host_dir(host) / "console.log").open("wb")
-    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     (cfg.host_dir(host) / "pid").write_text(f"{proc.pid}\n")
     return proc.pid
 
@@ -96,10 +123,8 @@ def stop(path: Path, timeout: float = 20) -> None:
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _alive(pid: int) -> bool:
@@ -108,18 +133,30 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     if state == "Z":
-        try:  # our own child: reap it
+        with contextlib.suppress(ChildProcessError):  # our own child: reap it
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
         return False
     return True
 
 
 def ssh_base(cfg: LabConfig, user: str = "ops", key: Path | None = None) -> list[str]:
-    return ["ssh", "-i", str(key or cfg.key), "-o", "BatchMode=yes", "-o", "ConnectTimeout=3",
-            "-o", f"UserKnownHostsFile={cfg.known_hosts}", "-o", "StrictHostKeyChecking=yes",
-            "-o", "LogLevel=ERROR", "-l", user]
+    return [
+        "ssh",
+        "-i",
+        str(key or cfg.key),
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "ConnectTimeout=3",
+        "-o",
+        f"UserKnownHostsFile={cfg.known_hosts}",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "LogLevel=ERROR",
+        "-l",
+        user,
+    ]
 
 
 def wait_ready(cfg: LabConfig, host: LabHost, timeout: float = 90) -> float:
@@ -131,12 +168,22 @@ def wait_ready(cfg: LabConfig, host: LabHost, timeout: float = 90) -> float:
         if pid_file.exists() and not _alive(int(pid_file.read_text())):
             tail = (cfg.host_dir(host) / "console.log").read_text(errors="replace")[-300:]
             raise LabError(f"{host.name} stopped while booting: {tail.strip().splitlines()[-1:]}")
-        done = subprocess.run([*ssh_base(cfg), host.address,
-                               "systemctl is-system-running --wait >/dev/null 2>&1; true"],
-                              capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [
+                *ssh_base(cfg),
+                host.address,
+                "systemctl is-system-running --wait >/dev/null 2>&1; true",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         if done.returncode == 0:
             return time.monotonic() - start
         last = done.stderr.strip()
         time.sleep(0.5)
-    raise LabError(f"{host.name} ({host.address}) did not answer over SSH within {timeout:.0f}s: "
-                   f"{last or 'no answer'}")
+    raise LabError(
+        f"{host.name} ({host.address}) did not answer over SSH within {timeout:.0f}s: "
+        f"{last or 'no answer'}"
+    )

@@ -34,8 +34,10 @@ def check_subnet_free(cfg: LabConfig) -> None:
         except ValueError:
             continue
         if net.overlaps(ours):
-            raise LabError(f"lab subnet {cfg.subnet} overlaps the route '{line.strip()}': "
-                           "choose another --name")
+            raise LabError(
+                f"lab subnet {cfg.subnet} overlaps the route '{line.strip()}': "
+                "choose another --name"
+            )
 
 
 def bridge_up(cfg: LabConfig) -> None:

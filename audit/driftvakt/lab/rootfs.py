@@ -66,59 +66,86 @@ def add_user(root: Path, name: str, shell: str, groups: str | None, pubkey: str)
     run(["chroot", str(root), "chown", "-R", f"{name}:{name}", f"/home/{name}/.ssh"])
 
 
-def prepare_common(cfg: LabConfig, host: LabHost, all_hosts: list[LabHost], root: Path) -> list[str]:
+def prepare_common(
+    cfg: LabConfig, host: LabHost, all_hosts: list[LabHost], root: Path
+) -> list[str]:
     svc = cfg.services_host()
     _write(root, "/etc/hostname", f"{host.name}\n")
     names = "".join(f"{h.address}\t{h.name}\n" for h in [svc, *all_hosts])
     _write(root, "/etc/hosts", f"127.0.0.1\tlocalhost\n::1\tlocalhost\n{names}")
-    _write(root, "/etc/apt/sources.list",
-           f"# driftvakt lab mirror (unsigned, lab only)\n"
-           f"deb [trusted=yes] http://{svc.address}/debian bookworm main\n")
+    _write(
+        root,
+        "/etc/apt/sources.list",
+        f"# driftvakt lab mirror (unsigned, lab only)\n"
+        f"deb [trusted=yes] http://{svc.address}/debian bookworm main\n",
+    )
     (root / "etc/apt/sources.list.d").mkdir(parents=True, exist_ok=True)
     for extra in (root / "etc/apt/sources.list.d").iterdir():
         extra.unlink()
-    _write(root, "/etc/systemd/system/chrony.service.d/driftvakt-lab-no-clock.conf",
-           CHRONY_NO_CLOCK)
+    _write(
+        root, "/etc/systemd/system/chrony.service.d/driftvakt-lab-no-clock.conf", CHRONY_NO_CLOCK
+    )
     add_user(root, LAB_ADMIN, "/bin/bash", "sudo", cfg.key.with_suffix(".pub").read_text())
-    _write(root, f"/etc/sudoers.d/driftvakt-lab-{LAB_ADMIN}",
-           f"# driftvakt lab: the automation account Ansible and the auditor use\n"
-           f"{LAB_ADMIN} ALL=(ALL:ALL) NOPASSWD: ALL\n", 0o440)
+    _write(
+        root,
+        f"/etc/sudoers.d/driftvakt-lab-{LAB_ADMIN}",
+        f"# driftvakt lab: the automation account Ansible and the auditor use\n"
+        f"{LAB_ADMIN} ALL=(ALL:ALL) NOPASSWD: ALL\n",
+        0o440,
+    )
     return host_keys(root)
 
 
 def prepare_services(cfg: LabConfig, root: Path) -> None:
     """The lab services host: region NTP server, package mirror, SFTP drop, syslog receiver."""
-    _write(root, "/etc/chrony/chrony.conf",
-           "# driftvakt lab: the region's NTP server\n"
-           "local stratum 8\n"
-           f"allow {cfg.subnet}\n"
-           "driftfile /var/lib/chrony/chrony.drift\n")
-    _write(root, "/etc/rsyslog.d/10-driftvakt-lab-receiver.conf",
-           "# driftvakt lab: the region's central log receiver\n"
-           'module(load="imudp")\nmodule(load="imtcp")\n'
-           'template(name="LabRemoteFile" type="string" string="/var/log/remote/%FROMHOST-IP%.log")\n'
-           'ruleset(name="lab_remote") { action(type="omfile" dynaFile="LabRemoteFile") }\n'
-           'input(type="imudp" port="514" ruleset="lab_remote")\n'
-           'input(type="imtcp" port="514" ruleset="lab_remote")\n')
+    _write(
+        root,
+        "/etc/chrony/chrony.conf",
+        "# driftvakt lab: the region's NTP server\n"
+        "local stratum 8\n"
+        f"allow {cfg.subnet}\n"
+        "driftfile /var/lib/chrony/chrony.drift\n",
+    )
+    _write(
+        root,
+        "/etc/rsyslog.d/10-driftvakt-lab-receiver.conf",
+        "# driftvakt lab: the region's central log receiver\n"
+        'module(load="imudp")\nmodule(load="imtcp")\n'
+        'template(name="LabRemoteFile" type="string" string="/var/log/remote/%FROMHOST-IP%.log")\n'
+        'ruleset(name="lab_remote") { action(type="omfile" dynaFile="LabRemoteFile") }\n'
+        'input(type="imudp" port="514" ruleset="lab_remote")\n'
+        'input(type="imtcp" port="514" ruleset="lab_remote")\n',
+    )
     svc = cfg.services_host()
-    _write(root, "/etc/systemd/system/driftvakt-lab-mirror.service",
-           "[Unit]\nDescription=driftvakt lab package mirror (HTTP)\nAfter=network.target\n\n"
-           "[Service]\nDynamicUser=yes\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n"
-           f"ExecStart=/usr/bin/python3 -m http.server 80 --bind {svc.address} "
-           "--directory /srv/mirror\nRestart=on-failure\n\n"
-           "[Install]\nWantedBy=multi-user.target\n")
+    _write(
+        root,
+        "/etc/systemd/system/driftvakt-lab-mirror.service",
+        "[Unit]\nDescription=driftvakt lab package mirror (HTTP)\nAfter=network.target\n\n"
+        "[Service]\nDynamicUser=yes\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n"
+        f"ExecStart=/usr/bin/python3 -m http.server 80 --bind {svc.address} "
+        "--directory /srv/mirror\nRestart=on-failure\n\n"
+        "[Install]\nWantedBy=multi-user.target\n",
+    )
     _enable(root, "driftvakt-lab-mirror.service")
     (root / "srv/mirror/debian").mkdir(parents=True, exist_ok=True)
-    add_user(root, "driftpartner", "/usr/sbin/nologin", None,
-             cfg.sftp_key.with_suffix(".pub").read_text())
+    add_user(
+        root,
+        "driftpartner",
+        "/usr/sbin/nologin",
+        None,
+        cfg.sftp_key.with_suffix(".pub").read_text(),
+    )
     sftp = root / "srv/sftp"
     (sftp / "incoming").mkdir(parents=True, exist_ok=True)
     sftp.chmod(0o755)
     run(["chroot", str(root), "chown", "driftpartner:driftpartner", "/srv/sftp/incoming"])
-    _write(root, "/etc/ssh/sshd_config.d/driftvakt-lab-sftp.conf",
-           "# driftvakt lab: the driftpartner's SFTP drop\n"
-           "Match User driftpartner\n  ChrootDirectory /srv/sftp\n  ForceCommand internal-sftp\n"
-           "  AllowTcpForwarding no\n  X11Forwarding no\n")
+    _write(
+        root,
+        "/etc/ssh/sshd_config.d/driftvakt-lab-sftp.conf",
+        "# driftvakt lab: the driftpartner's SFTP drop\n"
+        "Match User driftpartner\n  ChrootDirectory /srv/sftp\n  ForceCommand internal-sftp\n"
+        "  AllowTcpForwarding no\n  X11Forwarding no\n",
+    )
 
 
 def reset(path: Path) -> None:

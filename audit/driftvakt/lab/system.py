@@ -26,13 +26,25 @@ REQUIRED_TOOLS = {
 MIN_FREE_BYTES = 2 * 1024**3
 
 
-def run(cmd: Sequence[str], *, check: bool = True, timeout: float = 600,
-        input_text: str | None = None, cwd: Path | None = None
-        ) -> subprocess.CompletedProcess[str]:
+def run(
+    cmd: Sequence[str],
+    *,
+    check: bool = True,
+    timeout: float = 600,
+    input_text: str | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run a command; on failure raise LabError with its last line of stderr."""
     try:
-        done = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout,
-                              input=input_text, check=False, cwd=cwd)
+        done = subprocess.run(
+            list(cmd),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=input_text,
+            check=False,
+            cwd=cwd,
+        )
     except subprocess.TimeoutExpired as exc:
         raise LabError(f"'{' '.join(cmd[:3])}…' took longer than {timeout:.0f}s") from exc
     if check and done.returncode != 0:
@@ -45,8 +57,10 @@ def run(cmd: Sequence[str], *, check: bool = True, timeout: float = 600,
 def preflight(*dirs: Path) -> None:
     """Fail with one line, before changing anything, if the lab cannot run here."""
     if os.geteuid() != 0:
-        raise LabError("the lab needs root (it creates network namespaces, mounts and "
-                       "containers): run it as root or with sudo")
+        raise LabError(
+            "the lab needs root (it creates network namespaces, mounts and "
+            "containers): run it as root or with sudo"
+        )
     missing = sorted({pkg for tool, pkg in REQUIRED_TOOLS.items() if not shutil.which(tool)})
     if missing:
         raise LabError(f"missing tools for the lab: apt-get install {' '.join(missing)}")
@@ -56,8 +70,10 @@ def preflight(*dirs: Path) -> None:
             existing = existing.parent
         free = shutil.disk_usage(existing).free
         if free < MIN_FREE_BYTES:
-            raise LabError(f"only {free // 1024**2} MiB free under {existing}; the lab needs "
-                           f"{MIN_FREE_BYTES // 1024**3} GiB: free space or set DRIFTVAKT_LAB_ROOT")
+            raise LabError(
+                f"only {free // 1024**2} MiB free under {existing}; the lab needs "
+                f"{MIN_FREE_BYTES // 1024**3} GiB: free space or set DRIFTVAKT_LAB_ROOT"
+            )
 
 
 class Progress:

@@ -1,0 +1,191 @@
+"""``driftvakt audit``: inventory -> reachability -> checks -> results JSON + summary."""
+
+from __future__ import annotations
+
+import getpass
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+from driftvakt import __version__
+from driftvakt.catalog import controls
+from driftvakt.checkrun import run_checks
+from driftvakt.errors import BadInputError
+from driftvakt.exitcodes import Exit
+from driftvakt.inventory import Target, targets
+from driftvakt.reach import probe
+from driftvakt.results import Result, Run, Status, write_json_atomic
+from driftvakt.sshconfig import write as write_ssh_config
+
+SECRET_VARS = (
+    "ansible_password",
+    "ansible_ssh_pass",
+    "ansible_become_password",
+    "ansible_become_pass",
+    "ansible_winrm_password",
+    "ansible_ssh_private_key_passphrase",
+)
+
+
+def default_inventory() -> str:
+    """ansible.cfg's inventory, as ansible-playbook would use it."""
+    from ansible import constants
+
+    sources = constants.DEFAULT_HOST_LIST
+    if not sources:
+        raise BadInputError("no inventory given and ansible.cfg names none: use -i INVENTORY")
+    return str(sources[0])
+
+
+def baseline_revision(project: Path) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(project), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except OSError:
+        return "unknown"
+    return done.stdout.strip() or "unknown"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _secrets(hosts: list[Target]) -> tuple[str, ...]:
+    return tuple(sorted({str(t.vars[k]) for t in hosts for k in SECRET_VARS if t.vars.get(k)}))
+
+
+def _host_spec(target: Target, ssh_config: Path, control_dir: Path) -> str:
+    sudo = "&sudo=true" if target.become else ""
+    return (
+        f"ssh://{target.name}?ssh_config={ssh_config}&controlpath={control_dir}/%C&timeout=10{sudo}"
+    )
+
+
+def audit_hosts(
+    hosts: list[Target], inventory: str, project: Path, secrets: tuple[str, ...]
+) -> list[Result]:
+    work = Path(tempfile.mkdtemp(prefix="driftvakt-audit-"))
+    try:
+        ssh_config = write_ssh_config(hosts, work)
+        with ThreadPoolExecutor(max_workers=min(16, len(hosts))) as pool:
+            reasons = dict(
+                zip(
+                    (t.name for t in hosts),
+                    pool.map(lambda t: probe(t, ssh_config, 20), hosts),
+                    strict=True,
+                )
+            )
+        reachable = [t for t in hosts if reasons[t.name] is None]
+        results: list[Result] = []
+        if reachable:
+            collector = run_checks(
+                project / "tests",
+                [_host_spec(t, ssh_config, work) for t in reachable],
+                inventory,
+                project,
+                secrets,
+            )
+            results.extend(collector.results)
+        for t in hosts:
+            reason = reasons[t.name]
+            if reason is not None:
+                results.extend(
+                    Result(t.name, cid, Status.ERROR, reason=reason) for cid in controls()
+                )
+        return results
+    finally:
+        subprocess.run(
+            ["ssh", "-F", str(work / "ssh_config"), "-O", "exit", "*"],
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_audit(
+    inventory: str | None,
+    limit: str | None,
+    output: Path,
+    lang: str,
+    quiet: bool,
+    project: Path | None = None,
+) -> int:
+    project = (project or Path.cwd()).resolve()
+    inventory = inventory or default_inventory()
+    hosts = targets(inventory, limit)
+    known = controls()
+    run = Run(
+        id=str(uuid.uuid4()),
+        started=_now(),
+        finished="",
+        user=getpass.getuser(),
+        driftvakt_version=__version__,
+        baseline_revision=baseline_revision(project),
+        inventory=inventory,
+        limit=limit,
+        hosts=[t.name for t in hosts],
+    )
+    if not quiet:
+        print(f"auditing {len(hosts)} host(s) against {len(known)} controls …", file=sys.stderr)
+    results = audit_hosts(hosts, inventory, project, _secrets(hosts))
+    unknown = sorted({r.control for r in results} - set(known))
+    if unknown:
+        raise BadInputError(f"checks name controls missing from the catalog: {unknown}")
+    run.results = sorted(results, key=lambda r: (r.host, list(known).index(r.control)))
+    run.finished = _now()
+    write_json_atomic(output, run.to_json())
+    print_summary(run, lang)
+    print(f"results written to {output}")
+    return exit_code(run)
+
+
+def exit_code(run: Run) -> int:
+    statuses = {r.status for r in run.results}
+    if Status.ERROR in statuses:
+        return Exit.ERRORS
+    if Status.FAIL in statuses:
+        return Exit.FAILURES
+    return Exit.OK
+
+
+MARK = {
+    Status.PASS: "ok",
+    Status.FAIL: "FAIL",
+    Status.ERROR: "ERROR",
+    Status.WAIVED: "waived",
+    Status.NOT_APPLICABLE: "n/a",
+}
+
+
+def print_summary(run: Run, lang: str) -> None:
+    catalog = controls()
+    by_host: dict[str, list[Result]] = {}
+    for r in run.results:
+        by_host.setdefault(r.host, []).append(r)
+    for host in run.hosts:
+        rows = by_host.get(host, [])
+        counts = {s: sum(r.status is s for r in rows) for s in Status}
+        print(
+            f"{host}: {counts[Status.PASS]} pass, {counts[Status.FAIL]} fail, "
+            f"{counts[Status.ERROR]} error, {counts[Status.NOT_APPLICABLE]} n/a"
+        )
+        for r in rows:
+            if r.status in (Status.FAIL, Status.ERROR):
+                title = catalog[r.control].text("title", lang) if r.control in catalog else ""
+                print(f"  {MARK[r.status]:<5} {r.control}: {title}")
+                print(f"        {r.reason}")
+    c = run.counts()
+    print(
+        f"total: {c['pass']} pass, {c['fail']} fail, {c['error']} error, "
+        f"{c['not_applicable']} not applicable, {c['waived']} waived"
+    )

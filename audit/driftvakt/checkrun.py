@@ -1,0 +1,175 @@
+"""Run the plain testinfra checks in ``tests/`` in-process and turn pytest's reports into results.
+
+Each check is a pytest test marked ``control(<id>)`` and parametrised by testinfra over hosts.
+A failed assertion is ``fail`` (its message is the evidence); a skip is ``not_applicable``; any
+other exception (lost connection, missing command, a bug) is ``error``: never pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from driftvakt.redact import redact
+from driftvakt.results import Result, Status
+
+EVIDENCE_LINES = 6
+
+
+class _Recorder:
+    """Wraps a testinfra backend's ``run`` to keep what each check read, as evidence."""
+
+    def __init__(self, run: Callable[..., Any]) -> None:
+        self.inner = run
+        self.lines: list[str] = []
+
+    def __call__(self, command: str, *args: Any, **kwargs: Any) -> Any:
+        out = self.inner(command, *args, **kwargs)
+        shown = (command % tuple(args)) if args else command
+        stdout = out.stdout if isinstance(out.stdout, str) else ""
+        head = stdout.strip().splitlines()[:EVIDENCE_LINES]
+        self.lines.append(f"$ {shown.strip()} (rc={out.rc})")
+        self.lines.extend(f"  {line}" for line in head)
+        return out
+
+
+class ResultCollector:
+    """pytest plugin: one Result per (host, control) check."""
+
+    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
+        self.results: list[Result] = []
+        self.secrets = secrets
+        self.collected: list[str] = []
+
+    @staticmethod
+    def _control(item: pytest.Item) -> str | None:
+        marker = item.get_closest_marker("control")
+        return str(marker.args[0]) if marker and marker.args else None
+
+    @staticmethod
+    def _host(item: pytest.Item) -> str | None:
+        host = getattr(item, "funcargs", {}).get("host")
+        if host is None:
+            callspec = getattr(item, "callspec", None)
+            spec = callspec.params.get("_testinfra_host") if callspec else None
+            return getattr(getattr(spec, "backend", None), "get_hostname", lambda: None)()
+        return str(host.backend.get_hostname())
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.collected = sorted({c for c in map(self._control, items) if c})
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        host = getattr(item, "funcargs", {}).get("host")
+        recorder = None
+        if host is not None:
+            recorder = host.backend.run
+            if not isinstance(recorder, _Recorder):
+                recorder = _Recorder(host.backend.run)
+                host.backend.run = recorder
+            recorder.lines = []
+        try:
+            return (yield)
+        finally:
+            if recorder is not None:
+                item.stash[_EVIDENCE] = list(recorder.lines)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[Any]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        control, host = self._control(item), self._host(item)
+        if control is None or host is None:
+            return report
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.results.append(self._result(item, call, report, control, host))
+        return report
+
+    def _result(
+        self,
+        item: pytest.Item,
+        call: pytest.CallInfo[Any],
+        report: pytest.TestReport,
+        control: str,
+        host: str,
+    ) -> Result:
+        evidence = [redact(line, self.secrets) for line in item.stash.get(_EVIDENCE, [])]
+        if report.passed:
+            return Result(host, control, Status.PASS, evidence, duration=report.duration)
+        excinfo = call.excinfo
+        if report.skipped:
+            reason = str(excinfo.value) if excinfo else "skipped"
+            return Result(
+                host,
+                control,
+                Status.NOT_APPLICABLE,
+                evidence,
+                redact(reason.removeprefix("Skipped: "), self.secrets),
+                report.duration,
+            )
+        message = _one_line(str(excinfo.value) if excinfo else report.longreprtext)
+        if excinfo and excinfo.errisinstance(AssertionError) and report.when == "call":
+            detail = [redact(line, self.secrets) for line in str(excinfo.value).splitlines()]
+            return Result(
+                host,
+                control,
+                Status.FAIL,
+                detail + evidence,
+                redact(message, self.secrets),
+                report.duration,
+            )
+        kind = excinfo.typename if excinfo else "error"
+        return Result(
+            host,
+            control,
+            Status.ERROR,
+            evidence,
+            redact(f"check could not run ({kind}): {message}", self.secrets),
+            report.duration,
+        )
+
+
+_EVIDENCE = pytest.StashKey[list[str]]()
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return line[:limit]
+
+
+def run_checks(
+    checks: Path,
+    host_specs: list[str],
+    inventory: str,
+    rootdir: Path,
+    secrets: tuple[str, ...] = (),
+) -> ResultCollector:
+    collector = ResultCollector(secrets)
+    args = [
+        str(checks),
+        f"--hosts={','.join(host_specs)}",
+        f"--ansible-inventory={inventory}",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--no-header",
+        f"--rootdir={rootdir}",
+        "-o",
+        "addopts=",
+        "-o",
+        "testpaths=",
+    ]
+    with contextlib.redirect_stdout(io.StringIO()) as output:
+        code = pytest.main(args, plugins=[collector])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not collector.results:
+        last = _one_line(output.getvalue().strip().splitlines()[-1] if output.getvalue() else "")
+        from driftvakt.errors import BadInputError
+
+        raise BadInputError(f"the checks in {checks} could not be collected ({code!s}): {last}")
+    return collector

@@ -1,0 +1,54 @@
+"""The catalog is the single source of truth: every control is enforced, checked and breakable."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from driftvakt.catalog import controls, requirements
+from driftvakt.traceability import trace
+
+PROJECT = Path(__file__).resolve().parents[2]
+SHARED_DIGEST = PROJECT.parent / "shared" / "requirements.md"
+TRACE = trace(PROJECT)
+
+
+def test_catalog_loads_and_is_not_empty() -> None:
+    assert len(controls()) >= 3
+
+
+def test_requirement_ids_match_the_shared_digest() -> None:
+    if not SHARED_DIGEST.exists():
+        pytest.skip("shared/requirements.md is not beside this checkout")
+    digest = set(re.findall(r"^\| ([A-Z][A-Z0-9.-]+) \|", SHARED_DIGEST.read_text(), re.M)) - {"ID"}
+    assert digest == set(requirements())
+
+
+@pytest.mark.parametrize("cid", list(controls()))
+def test_control_has_a_named_and_tagged_role_task(cid: str) -> None:
+    assert TRACE.task_names.get(cid), f"no role task named '{cid} | …'"
+    assert TRACE.task_tags.get(cid), f"role tasks named for {cid} lack the tag {cid}"
+
+
+@pytest.mark.parametrize("cid", list(controls()))
+def test_control_has_exactly_one_check(cid: str) -> None:
+    assert len(TRACE.checks.get(cid, [])) == 1, f"checks marked {cid}: {TRACE.checks.get(cid)}"
+
+
+def test_every_task_named_for_a_control_is_tagged_with_it() -> None:
+    assert TRACE.untagged == []
+
+
+def test_tasks_and_checks_name_only_known_controls() -> None:
+    known = set(controls())
+    assert set(TRACE.task_names) - known == set()
+    assert set(TRACE.checks) - known == set()
+
+
+def test_every_control_has_bilingual_texts_and_a_drift() -> None:
+    for control in controls().values():
+        for lang in ("sv", "en"):
+            assert control.title[lang] and control.rationale[lang]
+            assert control.drift.description[lang]
+        assert control.drift.inject.strip()
