@@ -74,6 +74,32 @@ def cmd_audit(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from driftvakt.demo import run_demo
+
+    return run_demo(Path(args.project).resolve(), args.hosts)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import json
+
+    from driftvakt import report
+
+    def load(path: str | None) -> dict | None:  # type: ignore[type-arg]
+        if path is None:
+            return None
+        try:
+            return json.loads(Path(path).read_text())  # type: ignore[no-any-return]
+        except (OSError, ValueError) as exc:
+            raise BadInputError(f"{path}: not a driftvakt result file ({exc})") from exc
+
+    current = load(args.result)
+    assert current is not None
+    out = report.write(current, Path(args.output), args.lang, load(args.previous))
+    print(f"report written to {out}")
+    return Exit.OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="driftvakt", description=__doc__)
     parser.add_argument("--version", action="version", version=f"driftvakt {__version__}")
@@ -114,6 +140,18 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--lang", choices=("sv", "en"), default="en")
     audit.add_argument("-q", "--quiet", action="store_true")
     audit.set_defaults(func=cmd_audit)
+
+    demo = sub.add_parser("demo", help="lab up, harden, audit, inject drift, audit, report")
+    demo.add_argument("--project", default=".")
+    demo.add_argument("--hosts", type=int, default=3)
+    demo.set_defaults(func=cmd_demo)
+
+    rep = sub.add_parser("report", help="HTML report of a result file")
+    rep.add_argument("result", help="JSON result written by driftvakt audit")
+    rep.add_argument("--previous", help="an earlier result, to show drift")
+    rep.add_argument("-o", "--output", default="reports/report.html")
+    rep.add_argument("--lang", choices=("sv", "en"), default="en")
+    rep.set_defaults(func=cmd_report)
     return parser
 
 

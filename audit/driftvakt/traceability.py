@@ -65,9 +65,13 @@ def scan_checks(tests: Path, trace: Trace) -> None:
     for path in sorted(tests.glob("test_*.py")):
         tree = ast.parse(path.read_text("utf-8"))
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "control" and node.args
-                    and isinstance(node.args[0], ast.Constant)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "control"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 trace.checks.setdefault(str(node.args[0].value), []).append(path.name)
 
 

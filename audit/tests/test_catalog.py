@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from driftvakt.catalog import controls, requirements
 from driftvakt.traceability import trace
 
@@ -49,6 +50,7 @@ def test_tasks_and_checks_name_only_known_controls() -> None:
 def test_every_control_has_bilingual_texts_and_a_drift() -> None:
     for control in controls().values():
         for lang in ("sv", "en"):
-            assert control.title[lang] and control.rationale[lang]
+            assert control.title[lang]
+            assert control.rationale[lang]
             assert control.drift.description[lang]
         assert control.drift.inject.strip()

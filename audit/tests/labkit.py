@@ -1,0 +1,116 @@
+"""Helpers for the lab tests: bring a lab up, converge it, audit it, break it — all for real."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def lab_possible() -> str | None:
+    """None when this machine can run the lab, else why not."""
+    if os.geteuid() != 0:
+        return "the lab needs root"
+    for tool in ("systemd-nspawn", "debootstrap", "ip"):
+        if not shutil.which(tool):
+            return f"{tool} is not installed (.ci/setup installs it)"
+    return None
+
+
+def driftvakt(
+    *args: str, check: bool = True, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [str(BIN / "driftvakt"), *args],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(
+            f"driftvakt {' '.join(args)} exited {done.returncode}:\n"
+            f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
+    return done
+
+
+@dataclass
+class PlaybookRun:
+    rc: int
+    output: str
+    recap: dict[str, dict[str, int]]
+
+    def total(self, key: str) -> int:
+        return sum(host.get(key, 0) for host in self.recap.values())
+
+
+RECAP = re.compile(r"^(\S+)\s+:\s+(.*)$")
+
+
+def playbook(inventory: Path, *args: str) -> PlaybookRun:
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        PATH=f"{BIN}:{os.environ['PATH']}",
+    )
+    done = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", str(inventory), "site.yml", *args],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        check=False,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    recap: dict[str, dict[str, int]] = {}
+    in_recap = False
+    for line in done.stdout.splitlines():
+        if line.startswith("PLAY RECAP"):
+            in_recap = True
+            continue
+        match = RECAP.match(line) if in_recap else None
+        if match:
+            recap[match.group(1)] = {
+                k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2))
+            }
+    return PlaybookRun(done.returncode, done.stdout + done.stderr, recap)
+
+
+def audit(inventory: Path, out: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    done = driftvakt("audit", "-i", str(inventory), "-o", str(out), "-q", *extra, check=False)
+    if not out.exists():
+        raise AssertionError(f"audit wrote no result (exit {done.returncode}): {done.stderr}")
+    data = json.loads(out.read_text())
+    out.unlink()
+    return done.returncode, data
+
+
+def statuses(data: dict[str, Any]) -> dict[tuple[str, str], str]:
+    return {(r["host"], r["control"]): r["status"] for r in data["results"]}
+
+
+def not_passing(data: dict[str, Any]) -> dict[tuple[str, str], str]:
+    return {k: v for k, v in statuses(data).items() if v not in ("pass", "not_applicable")}
+
+
+def inject(lab: str, host: str, script: str) -> None:
+    driftvakt("lab", "ssh", "--name", lab, host, "sudo", "sh", "-euc", _quote(script))
+
+
+def _quote(script: str) -> str:
+    return "'" + script.replace("'", "'\"'\"'") + "'"
