@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,20 @@ class ResultCollector:
             )
         message = _one_line(str(excinfo.value) if excinfo else report.longreprtext)
         if excinfo and excinfo.errisinstance(AssertionError) and report.when == "call":
-            detail = [redact(line, self.secrets) for line in str(excinfo.value).splitlines()]
+            if _raised_by_testinfra(excinfo):
+                # check_output()/run_expect() on an unexpected exit code: the host could not
+                # answer the question (e.g. a command missing), which is not a verdict.
+                return Result(
+                    host,
+                    control,
+                    Status.ERROR,
+                    evidence,
+                    redact(
+                        f"command failed on the host: {_command_failure(excinfo)}", self.secrets
+                    ),
+                    report.duration,
+                )
+            detail = [redact(line, self.secrets) for line in _message(str(excinfo.value))]
             return Result(
                 host,
                 control,
@@ -133,6 +147,33 @@ class ResultCollector:
             redact(f"check could not run ({kind}): {message}", self.secrets),
             report.duration,
         )
+
+
+def _raised_by_testinfra(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
+    return "/testinfra/" in str(excinfo.traceback[-1].path)
+
+
+def _command_failure(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    text = str(excinfo.value)
+    rc = re.search(r"exit_status=(\d+)", text)
+    cmd = re.search(r"command=b'(.*?)', _stdout", text)
+    err = re.search(r"_stderr=b'(.*?)'\)", text)
+    parts = [f"'{cmd.group(1)}'" if cmd else "a command", f"exited {rc.group(1)}" if rc else ""]
+    if rc and rc.group(1) == "127":
+        parts.append("(command not found: install it or mark the control not applicable)")
+    if err and err.group(1):
+        parts.append(f"stderr: {err.group(1).encode().decode('unicode_escape').strip()[:200]}")
+    return " ".join(p for p in parts if p)
+
+
+def _message(text: str) -> list[str]:
+    """The check's own assertion message, without pytest's introspection lines."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("assert "):
+            break
+        lines.append(line)
+    return lines or text.splitlines()[:1]
 
 
 _EVIDENCE = pytest.StashKey[list[str]]()
