@@ -51,8 +51,11 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 
 def cmd_controls(args: argparse.Namespace) -> int:
-    from driftvakt.catalog import controls
+    from driftvakt.catalog import controls, markdown_table
 
+    if args.format == "markdown":
+        print(markdown_table(), end="")
+        return Exit.OK
     for control in controls().values():
         reqs = ", ".join(control.requirements)
         print(
@@ -126,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     controls = sub.add_parser("controls", help="list the control catalog")
     controls.add_argument("--lang", choices=("sv", "en"), default="en")
+    controls.add_argument("--format", choices=("text", "markdown"), default="text")
     controls.set_defaults(func=cmd_controls)
 
     audit = sub.add_parser("audit", help="audit hosts against the baseline")

@@ -54,3 +54,12 @@ def test_every_control_has_bilingual_texts_and_a_drift() -> None:
             assert control.rationale[lang]
             assert control.drift.description[lang]
         assert control.drift.inject.strip()
+
+
+def test_docs_controls_md_is_current() -> None:
+    from driftvakt.catalog import markdown_table
+
+    doc = PROJECT / "docs" / "controls.md"
+    assert doc.read_text() == markdown_table(), (
+        "run: driftvakt controls --format markdown > docs/controls.md"
+    )
