@@ -30,6 +30,9 @@ def _leftovers(cfg: LabConfig) -> list[str]:
         for link in Path("/sys/class/net").iterdir()
         if link.name.startswith(f"dv{cfg.octet}h")
     ]
+    found += [
+        f"nspawn state {p}" for p in Path("/run/systemd/nspawn/propagate").glob(f"dv-{LAB}-*")
+    ]
     return found
 
 

@@ -82,6 +82,7 @@ def _teardown_host(cfg: LabConfig, host: LabHost) -> None:
         if run(["umount", point], check=False).returncode:
             run(["umount", "-l", point])
     network.host_net_down(cfg, host)
+    machine.forget(cfg, host)
     rootfs.reset(cfg.host_dir(host))
 
 
@@ -179,6 +180,7 @@ def down(cfg: LabConfig, progress: Progress) -> None:
         run(["umount", "-l", point])
     for host in hosts:
         network.host_net_down(cfg, host)
+        machine.forget(cfg, host)
     for ns in network.netns_list():  # leftovers of a larger or crashed lab
         if ns.startswith(f"driftvakt-{cfg.name}-"):
             run(["ip", "netns", "del", ns])

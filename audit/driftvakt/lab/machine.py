@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -90,7 +91,8 @@ def boot(cfg: LabConfig, host: LabHost) -> int:
         "--timezone=off",
         "--link-journal=no",
         "--console=read-only",
-        f"--machine={host.name}",
+        f"--machine={machine_name(cfg, host)}",
+        f"--hostname={host.name}",
         "-D",
         str(merged),
     ]
@@ -102,6 +104,19 @@ def boot(cfg: LabConfig, host: LabHost) -> int:
     )
     (cfg.host_dir(host) / "pid").write_text(f"{proc.pid}\n")
     return proc.pid
+
+
+PROPAGATE = Path("/run/systemd/nspawn/propagate")
+
+
+def machine_name(cfg: LabConfig, host: LabHost) -> str:
+    """Unique across labs on this machine (nspawn keeps per-machine state under /run)."""
+    return f"dv-{cfg.name}-{host.name}"
+
+
+def forget(cfg: LabConfig, host: LabHost) -> None:
+    """Remove what systemd-nspawn leaves under /run for a stopped machine."""
+    shutil.rmtree(PROPAGATE / machine_name(cfg, host), ignore_errors=True)
 
 
 def stop(path: Path, timeout: float = 20) -> None:

@@ -1,0 +1,304 @@
+"""Drift between two audit runs: what broke, what was repaired, and how the evidence moved.
+
+Pure functions over run JSON (``Run.to_json()`` or ``Store.load()``); no I/O.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from driftvakt.messages import MESSAGES
+
+
+class Kind(StrEnum):
+    NEW_FAILURE = "new_failure"  # pass / not applicable / waived / absent / error -> fail
+    REPAIRED = "repaired"  # fail / error -> pass
+    NEW_ERROR = "new_error"  # anything else -> error
+    ERROR_CLEARED = "error_cleared"  # error -> waived / not applicable
+    STILL_FAILING = "still_failing"  # fail -> fail, evidence changed
+    STATUS_CHANGED = "status_changed"  # any other status change, e.g. fail -> waived
+    RESULT_MISSING = "result_missing"  # host and control still audited, but no result now
+    UNCHANGED = "unchanged"  # counted, not listed
+
+
+@dataclass(frozen=True)
+class Change:
+    """One host and control whose result moved between the runs."""
+
+    host: str
+    control: str
+    kind: Kind
+    status_before: str | None  # None: no result before
+    status_after: str | None  # None: no result now
+    removed: tuple[str, ...]  # evidence lines only in the earlier run, in order
+    added: tuple[str, ...]  # evidence lines only in the later run, in order
+    reason_before: str
+    reason_after: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "control": self.control,
+            "kind": self.kind.value,
+            "status_before": self.status_before,
+            "status_after": self.status_after,
+            "removed": list(self.removed),
+            "added": list(self.added),
+            "reason_before": self.reason_before,
+            "reason_after": self.reason_after,
+        }
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    before_id: str | None  # None: no earlier run, nothing to compare
+    after_id: str
+    changes: tuple[Change, ...]  # sorted by host, control; unchanged results are not listed
+    hosts_appeared: tuple[str, ...]
+    hosts_vanished: tuple[str, ...]
+    controls_added: tuple[str, ...]
+    controls_removed: tuple[str, ...]
+    unchanged: int
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.changes
+            or self.hosts_appeared
+            or self.hosts_vanished
+            or self.controls_added
+            or self.controls_removed
+        )
+
+    def count(self, kind: Kind) -> int:
+        return sum(1 for change in self.changes if change.kind is kind)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "before": self.before_id,
+            "after": self.after_id,
+            "changes": [change.to_json() for change in self.changes],
+            "hosts_appeared": list(self.hosts_appeared),
+            "hosts_vanished": list(self.hosts_vanished),
+            "controls_added": list(self.controls_added),
+            "controls_removed": list(self.controls_removed),
+            "unchanged": self.unchanged,
+        }
+
+
+def _evidence_lines(result: dict[str, Any] | None) -> list[str]:
+    if result is None:
+        return []
+    evidence = result.get("evidence") or []
+    if isinstance(evidence, str):
+        evidence = [evidence]
+    lines: list[str] = []
+    for item in evidence:
+        lines.extend(str(item).splitlines() or [""])
+    return lines
+
+
+def evidence_diff(before: list[str], after: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The lines removed and the lines added going from ``before`` to ``after``, in order."""
+    removed: list[str] = []
+    added: list[str] = []
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op in ("replace", "delete"):
+            removed.extend(before[i1:i2])
+        if op in ("replace", "insert"):
+            added.extend(after[j1:j2])
+    return tuple(removed), tuple(added)
+
+
+def _classify(was: str | None, now: str, evidence_changed: bool) -> Kind:
+    if now == "fail":
+        if was == "fail":
+            return Kind.STILL_FAILING if evidence_changed else Kind.UNCHANGED
+        return Kind.NEW_FAILURE
+    if now == "error":
+        return Kind.UNCHANGED if was == "error" else Kind.NEW_ERROR
+    if now == "pass" and was in ("fail", "error"):
+        return Kind.REPAIRED
+    if was == "error":
+        return Kind.ERROR_CLEARED
+    if was is None or was == now:
+        return Kind.UNCHANGED
+    return Kind.STATUS_CHANGED
+
+
+def _index(run: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(str(r["host"]), str(r["control"])): r for r in run.get("results", [])}
+
+
+def _hosts(run: dict[str, Any], index: dict[tuple[str, str], dict[str, Any]]) -> set[str]:
+    return {str(h) for h in run.get("hosts", [])} | {host for host, _ in index}
+
+
+def compare(before: dict[str, Any] | None, after: dict[str, Any]) -> DriftReport:
+    """Classify every host and control of ``after`` against ``before`` (None: first run)."""
+    after_id = str(after.get("id", ""))
+    if before is None:
+        return DriftReport(None, after_id, (), (), (), (), (), len(after.get("results", [])))
+    old, new = _index(before), _index(after)
+    old_hosts, new_hosts = _hosts(before, old), _hosts(after, new)
+    old_controls = {control for _, control in old}
+    new_controls = {control for _, control in new}
+    changes: list[Change] = []
+    unchanged = 0
+    for key in sorted(new.keys() | old.keys()):
+        host, control = key
+        was, now = old.get(key), new.get(key)
+        if now is None:
+            # a vanished host or control is reported once, not per result
+            if host in new_hosts and control in new_controls and was is not None:
+                removed, added = evidence_diff(_evidence_lines(was), [])
+                changes.append(
+                    Change(
+                        host,
+                        control,
+                        Kind.RESULT_MISSING,
+                        str(was["status"]),
+                        None,
+                        removed,
+                        added,
+                        str(was.get("reason") or ""),
+                        "",
+                    )
+                )
+            continue
+        removed, added = evidence_diff(_evidence_lines(was), _evidence_lines(now))
+        status_before = str(was["status"]) if was is not None else None
+        kind = _classify(status_before, str(now["status"]), bool(removed or added))
+        if kind is Kind.UNCHANGED:
+            unchanged += 1
+            continue
+        changes.append(
+            Change(
+                host,
+                control,
+                kind,
+                status_before,
+                str(now["status"]),
+                removed,
+                added,
+                str(was.get("reason") or "") if was is not None else "",
+                str(now.get("reason") or ""),
+            )
+        )
+    return DriftReport(
+        before_id=str(before.get("id", "")),
+        after_id=after_id,
+        changes=tuple(changes),
+        hosts_appeared=tuple(sorted(new_hosts - old_hosts)),
+        hosts_vanished=tuple(sorted(old_hosts - new_hosts)),
+        controls_added=tuple(sorted(new_controls - old_controls)),
+        controls_removed=tuple(sorted(old_controls - new_controls)),
+        unchanged=unchanged,
+    )
+
+
+_LABELS: dict[str, dict[str, str]] = {
+    Kind.NEW_FAILURE: {"en": "new failure", "sv": "ny avvikelse"},
+    Kind.REPAIRED: {"en": "repaired", "sv": "åtgärdad"},
+    Kind.NEW_ERROR: {"en": "new error", "sv": "nytt fel"},
+    Kind.ERROR_CLEARED: {"en": "error cleared", "sv": "fel upphört"},
+    Kind.STILL_FAILING: {"en": "still failing", "sv": "kvarstående avvikelse"},
+    Kind.STATUS_CHANGED: {"en": "status changed", "sv": "ändrad status"},
+    Kind.RESULT_MISSING: {"en": "result missing", "sv": "resultat saknas"},
+    "host_appeared": {"en": "host appeared", "sv": "värd tillkommen"},
+    "host_vanished": {"en": "host vanished", "sv": "värd försvunnen"},
+    "control_added": {"en": "control added", "sv": "kontroll tillkommen"},
+    "control_removed": {"en": "control removed", "sv": "kontroll borttagen"},
+    "header": {"en": "Drift {before} -> {after}", "sv": "Förändringar {before} -> {after}"},
+    "first": {
+        "en": "No earlier run to compare with.",
+        "sv": "Ingen tidigare körning att jämföra med.",
+    },
+    "none": {
+        "en": "No change since run {before}.",
+        "sv": "Ingen förändring sedan körning {before}.",
+    },
+    "reason": {"en": "reason", "sv": "orsak"},
+    "was": {"en": "was", "sv": "var"},
+    "now": {"en": "now", "sv": "nu"},
+    "none_status": {"en": "none", "sv": "inget"},
+    "more": {"en": "... {n} more line(s)", "sv": "... {n} rad(er) till"},
+    "unchanged": {"en": "{n} unchanged", "sv": "{n} oförändrade"},
+}
+
+
+def format_text(report: DriftReport, lang: str = "en", *, max_lines: int = 6) -> str:
+    """A short terminal summary; Swedish when lang == "sv". At most max_lines evidence lines
+    are shown per change."""
+    lang = "sv" if lang == "sv" else "en"
+
+    def t(key: str) -> str:
+        return _LABELS[key][lang]
+
+    def status(value: str | None) -> str:
+        if value is None:
+            return t("none_status")
+        return MESSAGES.get(value, {}).get(lang, value)
+
+    def quoted(reason: str) -> str:
+        return repr(reason) if reason else "-"
+
+    if report.before_id is None:
+        return t("first")
+    before, after = report.before_id[:8], report.after_id[:8]
+    if report.is_empty:
+        return t("none").format(before=before)
+    lines = [t("header").format(before=before, after=after)]
+    counts = [f"{report.count(kind)} {t(kind)}" for kind in Kind if report.count(kind)]
+    counts.append(t("unchanged").format(n=report.unchanged))
+    lines.append(", ".join(counts))
+    for key, names in (
+        ("host_appeared", report.hosts_appeared),
+        ("host_vanished", report.hosts_vanished),
+        ("control_added", report.controls_added),
+        ("control_removed", report.controls_removed),
+    ):
+        lines.extend(f"  {t(key)}: {name}" for name in names)
+    for change in report.changes:
+        lines.append(
+            f"  {t(change.kind)}: {change.host} {change.control} "
+            f"({status(change.status_before)} -> {status(change.status_after)})"
+        )
+        if change.reason_before != change.reason_after:
+            lines.append(
+                f"      {t('reason')}: {t('was')} {quoted(change.reason_before)}, "
+                f"{t('now')} {quoted(change.reason_after)}"
+            )
+        diff = [f"      - {line}" for line in change.removed]
+        diff += [f"      + {line}" for line in change.added]
+        if len(diff) > max_lines:
+            rest = len(diff) - max_lines
+            diff = [*diff[:max_lines], "      " + t("more").format(n=rest)]
+        lines.extend(diff)
+    return "\n".join(lines)
+
+
+_DURATION = re.compile(r"(\d+)([mhdw])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str) -> timedelta | None:
+    """A duration such as ``24h``, ``7d``, ``90m``, ``2w`` or ``1d12h``; None if ``text`` is not
+    one (the caller then treats it as a run id). Durations win: ``7d`` is seven days, never a
+    run id prefix."""
+    spec = text.strip().lower()
+    if not spec or _DURATION.sub("", spec):
+        return None
+    total = timedelta(0)
+    try:
+        for amount, unit in _DURATION.findall(spec):
+            total += timedelta(**{_UNITS[unit]: int(amount)})
+    except OverflowError:
+        return None
+    return total

@@ -1,0 +1,400 @@
+"""The run store: roundtrip, a tamper-evident chain, pruning, concurrent writers, killed saves."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import driftvakt
+from driftvakt.results import Result, Run, Status
+from driftvakt.store import GENESIS_HASH, SCHEMA_VERSION, Store, StoreError
+
+PACKAGE_ROOT = str(Path(driftvakt.__file__).resolve().parents[1])
+
+
+def make_run(
+    started: datetime | None = None, status: Status = Status.FAIL, run_id: str | None = None
+) -> dict[str, Any]:
+    when = (started or datetime.now(UTC)).isoformat(timespec="seconds")
+    run = Run(
+        id=run_id or str(uuid.uuid4()),
+        started=when,
+        finished=when,
+        user="ops",
+        driftvakt_version="0.1.0",
+        baseline_revision="abc123",
+        inventory="inventory.yml",
+        limit=None,
+        hosts=["web1", "db1"],
+        results=[
+            Result("web1", "ntp-servers", status, ["server ntp1.region.example iburst"], "", 0.5),
+            Result("web1", "ssh-root-login", Status.PASS, ["PermitRootLogin no"], "", 0.25),
+            Result("db1", "ntp-servers", Status.ERROR, [], "ssh: timed out åäö", 10.0),
+        ],
+    )
+    data: dict[str, Any] = run.to_json()
+    return data
+
+
+def roundtrip(run: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(json.dumps(run))
+    return result
+
+
+def raw(path: Path, sql: str, *args: Any) -> None:
+    db = sqlite3.connect(path)
+    with db:
+        db.execute(sql, args)
+    db.close()
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_ROOT, env.get("PYTHONPATH")]))
+    return env
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Any:
+    with Store(tmp_path / "var" / "driftvakt.db") as s:
+        yield s
+
+
+def test_save_load_roundtrip_and_queries(store: Store) -> None:
+    first, second, third = make_run(), make_run(status=Status.PASS), make_run()
+    saved = [store.save(run) for run in (first, second, third)]
+    assert [s.seq for s in saved] == [1, 2, 3]
+    assert saved[0].prev_hash == GENESIS_HASH
+    assert saved[1].prev_hash == saved[0].hash
+    assert saved[0].counts == {"fail": 1, "pass": 1, "error": 1}
+    assert store.load(first["id"]) == roundtrip(first)
+    assert store.load(second["id"][:8]) == roundtrip(second)
+    assert [r.id for r in store.runs()] == [first["id"], second["id"], third["id"]]
+    assert store.runs()[2].counts == {"fail": 1, "pass": 1, "error": 1}
+    assert [r["id"] for r in store.latest(2)] == [third["id"], second["id"]]
+    assert store.latest()[0]["id"] == third["id"]
+    assert store.before(third["id"]) == roundtrip(second)
+    assert store.before(first["id"]) is None
+    assert store.head() == saved[2].hash
+    assert store.verify() == []
+
+
+def test_schema_is_versioned_and_in_wal_mode(store: Store) -> None:
+    db = sqlite3.connect(store.path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.close()
+    with Store(store.path) as again:  # reopening keeps what is there
+        assert again.runs() == store.runs()
+
+
+def test_since_and_as_of_use_the_start_time(store: Store) -> None:
+    now = datetime.now(UTC)
+    old, mid, new = (make_run(now - timedelta(days=d)) for d in (10, 3, 0))
+    for run in (old, mid, new):
+        store.save(run)
+    assert [r["id"] for r in store.since(now - timedelta(days=5))] == [mid["id"], new["id"]]
+    naive = (now - timedelta(days=5)).replace(tzinfo=None)
+    assert [r["id"] for r in store.since(naive)] == [mid["id"], new["id"]]
+    baseline = store.as_of(now - timedelta(days=1))
+    assert baseline is not None
+    assert baseline["id"] == mid["id"]
+    assert store.as_of(now - timedelta(days=30)) is None
+
+
+def test_unknown_ambiguous_and_duplicate_runs_are_clear_errors(store: Store) -> None:
+    a = make_run(run_id="abc-1")
+    store.save(a)
+    store.save(make_run(run_id="abc-2"))
+    with pytest.raises(StoreError, match="ambiguous"):
+        store.load("abc")
+    with pytest.raises(StoreError, match="no stored run"):
+        store.load("zzz")
+    with pytest.raises(StoreError, match="already stored"):
+        store.save(a)
+    with pytest.raises(StoreError, match="no id"):
+        store.save({"results": []})
+    assert store.verify() == []
+
+
+def test_a_file_that_is_not_a_store_is_refused(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.db"
+    bogus.write_text("not a database at all, just text\n" * 100)
+    with pytest.raises(StoreError, match="not a usable run store"):
+        Store(bogus)
+
+
+def test_editing_a_run_is_named_by_verify(store: Store) -> None:
+    runs = [make_run() for _ in range(3)]
+    for run in runs:
+        store.save(run)
+    edited = json.dumps({**runs[1], "user": "mallory"}, sort_keys=True, separators=(",", ":"))
+    raw(store.path, "UPDATE runs SET content = ? WHERE seq = 2", edited)
+    problems = store.verify()
+    assert len(problems) == 1
+    assert "seq 2" in problems[0]
+    assert runs[1]["id"] in problems[0]
+    assert "edited" in problems[0]
+
+
+def test_editing_a_run_and_its_hash_breaks_the_next_link(store: Store) -> None:
+    runs = [make_run() for _ in range(3)]
+    for run in runs:
+        store.save(run)
+    raw(store.path, "UPDATE runs SET hash = ? WHERE seq = 2", "f" * 64)
+    problems = store.verify()
+    assert any("seq 2" in p and "edited" in p for p in problems)
+    assert any("seq 3" in p and "does not link" in p for p in problems)
+
+
+def test_editing_a_results_row_is_named_by_verify(store: Store) -> None:
+    run = make_run()
+    store.save(run)
+    raw(store.path, "UPDATE results SET status = 'pass' WHERE run_seq = 1 AND status = 'fail'")
+    problems = store.verify()
+    assert len(problems) == 1
+    assert "seq 1" in problems[0]
+    assert "results rows" in problems[0]
+
+
+def test_deleting_a_middle_run_is_named_by_verify(store: Store) -> None:
+    runs = [make_run() for _ in range(4)]
+    for run in runs:
+        store.save(run)
+    raw(store.path, "DELETE FROM results WHERE run_seq = 2")
+    raw(store.path, "DELETE FROM runs WHERE seq = 2")
+    problems = store.verify()
+    assert len(problems) == 1
+    assert "seq 3" in problems[0]
+    assert runs[2]["id"] in problems[0]
+    assert "deleted" in problems[0]
+
+
+def test_deleting_the_newest_run_shows_as_a_gap_once_the_chain_goes_on(store: Store) -> None:
+    for _ in range(3):
+        store.save(make_run())
+    raw(store.path, "DELETE FROM results WHERE run_seq = 3")
+    raw(store.path, "DELETE FROM runs WHERE seq = 3")
+    store.save(make_run())
+    problems = store.verify()
+    assert len(problems) == 1
+    assert "seq 3 missing" in problems[0]
+
+
+def test_truncation_is_found_only_against_a_hash_kept_elsewhere(store: Store) -> None:
+    for _ in range(3):
+        store.save(make_run())
+    exported = store.head()
+    raw(store.path, "DELETE FROM results WHERE run_seq = 3")
+    raw(store.path, "DELETE FROM runs WHERE seq = 3")
+    assert store.verify() == []  # the documented limit of a local chain
+    problems = store.verify(known_hashes=[exported])
+    assert len(problems) == 1
+    assert "not in the chain" in problems[0]
+
+
+def test_prune_keeps_verify_clean_and_later_edits_are_still_found(store: Store) -> None:
+    now = datetime.now(UTC)
+    runs = [make_run(now - timedelta(days=d)) for d in (40, 35, 30, 10, 1)]
+    for run in runs:
+        store.save(run)
+    kept_hash = store.runs()[3].hash
+    assert store.prune(timedelta(days=20)) == 3
+    assert [r.id for r in store.runs()] == [runs[3]["id"], runs[4]["id"]]
+    assert store.verify() == []
+    assert store.verify(known_hashes=[kept_hash]) == []
+    db = sqlite3.connect(store.path)
+    anchors = db.execute("SELECT seq, count FROM chain_anchors").fetchall()
+    leftover = db.execute("SELECT count(*) FROM results WHERE run_seq <= 3").fetchone()[0]
+    db.close()
+    assert anchors == [(3, 3)]
+    assert leftover == 0
+    assert store.prune(timedelta(days=20)) == 0
+
+    store.save(make_run())
+    assert store.verify() == []
+    raw(store.path, "UPDATE runs SET content = replace(content, 'ops', 'eve') WHERE seq = 4")
+    problems = store.verify()
+    assert len(problems) == 1
+    assert "seq 4" in problems[0]
+    assert runs[3]["id"] in problems[0]
+
+
+def test_prune_never_drops_the_newest_run_and_the_chain_goes_on(store: Store) -> None:
+    now = datetime.now(UTC)
+    for d in (9, 8, 7):
+        store.save(make_run(now - timedelta(days=d)))
+    assert store.prune(timedelta(0)) == 2
+    assert len(store.runs()) == 1
+    assert store.prune(timedelta(0)) == 0
+    store.save(make_run())
+    assert store.verify() == []
+
+
+def test_deleting_the_first_kept_run_after_a_prune_is_found(store: Store) -> None:
+    now = datetime.now(UTC)
+    for d in (9, 8, 2, 1):
+        store.save(make_run(now - timedelta(days=d)))
+    assert store.prune(timedelta(days=5)) == 2
+    raw(store.path, "DELETE FROM results WHERE run_seq = 3")
+    raw(store.path, "DELETE FROM runs WHERE seq = 3")
+    problems = store.verify()
+    assert len(problems) == 1
+    assert "seq 4" in problems[0]
+    assert "prune anchor" in problems[0]
+
+
+def test_prune_refuses_a_broken_chain(store: Store) -> None:
+    now = datetime.now(UTC)
+    for d in (9, 8, 1):
+        store.save(make_run(now - timedelta(days=d)))
+    raw(store.path, "UPDATE runs SET content = replace(content, 'ops', 'eve') WHERE seq = 1")
+    with pytest.raises(StoreError, match="refusing to prune"):
+        store.prune(timedelta(days=5))
+    assert len(store.runs()) == 3
+
+
+def test_two_stores_writing_from_threads(tmp_path: Path) -> None:
+    path = tmp_path / "driftvakt.db"
+    Store(path).close()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            with Store(path) as s:
+                for _ in range(15):
+                    s.save(make_run())
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    with Store(path) as s:
+        assert len(s.runs()) == 30
+        assert s.verify() == []
+
+
+WRITER = """
+import sys, uuid
+from pathlib import Path
+from driftvakt.store import Store
+with Store(Path(sys.argv[1])) as s:
+    for i in range(int(sys.argv[2])):
+        run_id = str(uuid.uuid4())
+        s.begin({"id": run_id, "started": "2024-01-01T00:00:00+00:00"})
+        s.save({"id": run_id, "started": "2024-01-01T00:00:00+00:00", "finished": "",
+                "hosts": ["h"], "results": [{"host": "h", "control": "c", "status": "pass",
+                "evidence": [str(i)], "reason": "", "duration": 0.1}]})
+"""
+
+
+def test_two_processes_writing_concurrently(tmp_path: Path) -> None:
+    path = tmp_path / "driftvakt.db"
+    Store(path).close()
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), "20"], env=child_env())
+        for _ in range(2)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    with Store(path) as s:
+        assert len(s.runs()) == 40
+        assert s.verify() == []
+        assert s.incomplete() == []
+
+
+KILLED_MID_SAVE = """
+import json, sys, time
+from pathlib import Path
+import driftvakt.store as store
+
+real = store._result_row
+
+def slow(run_seq, idx, result):
+    if idx == 1:  # the run row and one result row are written, nothing committed
+        print("inside", flush=True)
+        time.sleep(300)
+    return real(run_seq, idx, result)
+
+store._result_row = slow
+run = json.loads(sys.argv[2])
+with store.Store(Path(sys.argv[1])) as s:
+    s.begin({k: v for k, v in run.items() if k != "results"})
+    s.save(run)
+"""
+
+
+def test_a_save_killed_before_commit_leaves_no_half_run(tmp_path: Path) -> None:
+    path = tmp_path / "driftvakt.db"
+    with Store(path) as s:
+        earlier = [make_run() for _ in range(2)]
+        for run in earlier:
+            s.save(run)
+    doomed = make_run()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_MID_SAVE, str(path), json.dumps(doomed)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
+    try:
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        assert ready, "the child never got inside the transaction"
+        assert proc.stdout.readline().strip() == "inside"
+
+        with Store(path, timeout=0.3) as other:
+            assert [r.id for r in other.runs()] == [r["id"] for r in earlier]  # readers go on
+            with pytest.raises(StoreError, match="busy") as busy:
+                other.save(make_run())
+            assert "\n" not in str(busy.value)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert proc.returncode == -signal.SIGKILL
+
+    with Store(path) as s:
+        assert [r.id for r in s.runs()] == [r["id"] for r in earlier]
+        assert s.verify() == []
+        assert [i.id for i in s.incomplete()] == [doomed["id"]]
+        assert s.incomplete()[0].meta["started"] == doomed["started"]
+        with pytest.raises(StoreError, match="no stored run"):
+            s.load(doomed["id"])
+        db = sqlite3.connect(path)
+        assert db.execute("SELECT count(*) FROM results WHERE run_seq > 2").fetchone()[0] == 0
+        db.close()
+        # the lock is gone with the process: the chain goes on, and the run can still be saved
+        s.save(doomed)
+        assert s.incomplete() == []
+        assert s.abandon(doomed["id"]) is False
+        assert s.verify() == []
+
+
+def test_begin_then_save_clears_the_in_progress_row(store: Store) -> None:
+    run = make_run()
+    run_id = store.begin({k: v for k, v in run.items() if k != "results"})
+    assert run_id == run["id"]
+    assert [i.id for i in store.incomplete()] == [run_id]
+    assert store.incomplete()[0].pid == os.getpid()
+    store.save(run)
+    assert store.incomplete() == []
+    other = store.begin({"started": "2024-01-01T00:00:00+00:00"})
+    assert store.abandon(other) is True
+    assert store.incomplete() == []
