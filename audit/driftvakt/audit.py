@@ -15,12 +15,14 @@ from pathlib import Path
 from driftvakt import __version__
 from driftvakt.catalog import controls
 from driftvakt.checkrun import run_checks
+from driftvakt.drift import compare, format_text
 from driftvakt.errors import BadInputError
 from driftvakt.exitcodes import Exit
 from driftvakt.inventory import Target, targets
 from driftvakt.reach import probe
 from driftvakt.results import Result, Run, Status, write_json_atomic
 from driftvakt.sshconfig import write as write_ssh_config
+from driftvakt.store import Store
 
 SECRET_VARS = (
     "ansible_password",
@@ -119,6 +121,7 @@ def run_audit(
     lang: str,
     quiet: bool,
     project: Path | None = None,
+    store_path: Path | None = None,
 ) -> int:
     project = (project or Path.cwd()).resolve()
     inventory = inventory or default_inventory()
@@ -137,15 +140,21 @@ def run_audit(
     )
     if not quiet:
         print(f"auditing {len(hosts)} host(s) against {len(known)} controls …", file=sys.stderr)
+    store = Store(store_path or project / "var" / "driftvakt.db")
+    # Recorded before any host is touched: a killed audit shows as incomplete, never as half a run.
+    store.begin(run.to_json())
     results = audit_hosts(hosts, inventory, project, _secrets(hosts))
     unknown = sorted({r.control for r in results} - set(known))
     if unknown:
         raise BadInputError(f"checks name controls missing from the catalog: {unknown}")
     run.results = sorted(results, key=lambda r: (r.host, list(known).index(r.control)))
     run.finished = _now()
+    previous = store.latest(1)
+    store.save(run.to_json())
     write_json_atomic(output, run.to_json())
     print_summary(run, lang)
-    print(f"results written to {output}")
+    print(format_text(compare(previous[0] if previous else None, run.to_json()), lang))
+    print(f"results written to {output} and to the run store (run {run.id[:8]})")
     return exit_code(run)
 
 

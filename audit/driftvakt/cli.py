@@ -74,7 +74,51 @@ def cmd_audit(args: argparse.Namespace) -> int:
         output=Path(args.output),
         lang=args.lang,
         quiet=args.quiet or not sys.stderr.isatty(),
+        store_path=Path(args.store) if args.store else None,
     )
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from driftvakt.drift import compare, format_text, parse_since
+    from driftvakt.store import Store
+
+    store = Store(Path(args.store))
+    latest = store.latest(1)
+    if not latest:
+        raise BadInputError(f"the run store {args.store} holds no runs yet: run driftvakt audit")
+    current = latest[0]
+    if args.since is None:
+        previous = store.before(current["id"])
+    elif (age := parse_since(args.since)) is not None:
+        previous = store.as_of(datetime.now(UTC) - age)
+    else:
+        previous = store.load(args.since)
+    print(format_text(compare(previous, current), args.lang))
+    return Exit.OK
+
+
+def cmd_store(args: argparse.Namespace) -> int:
+    from driftvakt.drift import parse_since
+    from driftvakt.store import Store
+
+    store = Store(Path(args.store))
+    if args.store_command == "verify":
+        problems = store.verify()
+        for problem in problems:
+            print(f"TAMPERED: {problem}")
+        for run in store.incomplete():
+            print(f"incomplete: run {run.id[:8]} begun {run.begun_at} (pid {run.pid}), never saved")
+        if problems:
+            return Exit.ERRORS
+        print(f"run store intact: {len(store.runs())} runs, chain head {store.head()[:16]}")
+        return Exit.OK
+    age = parse_since(args.older_than)
+    if age is None:
+        raise BadInputError(f"--older-than {args.older_than!r}: use a duration like 90d or 12w")
+    print(f"pruned {store.prune(age)} runs older than {args.older_than}; the chain still verifies")
+    return Exit.OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -143,7 +187,23 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("-o", "--output", default="results/latest.json", help="JSON result file")
     audit.add_argument("--lang", choices=("sv", "en"), default="en")
     audit.add_argument("-q", "--quiet", action="store_true")
+    audit.add_argument("--store", default=None, help="run store (default: var/driftvakt.db)")
     audit.set_defaults(func=cmd_audit)
+
+    drift = sub.add_parser("drift", help="what changed between runs")
+    drift.add_argument("--since", default=None, help="a run id (prefix) or a duration (24h, 7d)")
+    drift.add_argument("--store", default="var/driftvakt.db")
+    drift.add_argument("--lang", choices=("sv", "en"), default="en")
+    drift.set_defaults(func=cmd_drift)
+
+    store = sub.add_parser("store", help="the run store: verify the hash chain, prune old runs")
+    store_sub = store.add_subparsers(dest="store_command", required=True)
+    verify = store_sub.add_parser("verify", help="find edited or deleted runs")
+    verify.add_argument("--store", default="var/driftvakt.db")
+    prune = store_sub.add_parser("prune", help="delete runs older than a duration")
+    prune.add_argument("--older-than", required=True)
+    prune.add_argument("--store", default="var/driftvakt.db")
+    store.set_defaults(func=cmd_store)
 
     demo = sub.add_parser("demo", help="lab up, harden, audit, inject drift, audit, report")
     demo.add_argument("--project", default=".")

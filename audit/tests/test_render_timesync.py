@@ -1,0 +1,96 @@
+"""The timesync role's platform paths and rendered chrony.conf, for every family (no host)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from test_parse_timesync import CHECK
+
+from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars
+
+PROJECT = Path(__file__).resolve().parents[2]
+ROLE = PROJECT / "roles" / "timesync"
+REGION = ["ntp1.region.example", "10.20.30.40"]
+
+EXPECTED = {
+    "debian12": ("/etc/chrony/chrony.conf", "chrony", "/var/lib/chrony/chrony.drift"),
+    "rhel8": ("/etc/chrony.conf", "chronyd", "/var/lib/chrony/drift"),
+    "rhel9": ("/etc/chrony.conf", "chronyd", "/var/lib/chrony/drift"),
+    "rhel10": ("/etc/chrony.conf", "chronyd", "/var/lib/chrony/drift"),
+    "sles15": ("/etc/chrony.conf", "chronyd", "/var/lib/chrony/drift"),
+}
+
+
+def _vars(family: str, **extra: Any) -> dict[str, Any]:
+    facts = FAMILY_FACTS[family]
+    ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
+    return role_vars(
+        ROLE, facts, {"ansible_facts": ansible_facts, "timesync_ntp_servers": REGION, **extra}
+    )
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
+def test_platform_paths_package_and_service(family: str) -> None:
+    variables = _vars(family)
+    conf, service, driftfile = EXPECTED[family]
+    assert variables["__timesync_conf_path"] == conf
+    assert variables["__timesync_service"] == service
+    assert variables["__timesync_packages"] == ["chrony"]
+    assert variables["__timesync_driftfile"] == driftfile
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
+def test_rendered_config_has_only_the_region_servers(family: str) -> None:
+    variables = _vars(family)
+    text = render_template(ROLE, "etc/chrony.conf.j2", variables)
+    directives = CHECK.parse_directives(text)
+    assert CHECK.configured_sources(directives) == [("server", s) for s in REGION]
+    assert CHECK.included_globs(directives) == []  # nothing else can add a source
+    assert f"driftfile {EXPECTED[family][2]}" in text
+    assert "server 10.20.30.40 iburst" in text
+    assert text.startswith("#")  # ansible_managed comes first
+
+
+def test_server_options_can_be_empty() -> None:
+    text = render_template(
+        ROLE, "etc/chrony.conf.j2", _vars("rhel9", timesync_ntp_server_options="")
+    )
+    assert "server 10.20.30.40\n" in text
+
+
+def test_defaults_match_the_argument_specs() -> None:
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())
+    options = specs["argument_specs"]["main"]["options"]
+    assert set(defaults) == set(options)
+    assert all("default" not in spec for spec in options.values()), (
+        "defaults live in defaults/main.yml"
+    )
+
+
+def test_role_passes_ansible_syntax_check(tmp_path: Path) -> None:
+    playbook = tmp_path / "play.yml"
+    playbook.write_text("- hosts: all\n  become: true\n  roles: [timesync]\n")
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "--syntax-check",
+            str(playbook),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+        },
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
