@@ -7,7 +7,10 @@ accepts — INI, YAML, directories, group_vars/host_vars, plugins — reads exac
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,10 +39,32 @@ class Target:
 
 
 @contextmanager
-def _ansible_quiet() -> Iterator[None]:
-    # Ansible's display writes warnings to stderr; keep them, but never let it prompt.
+def _ansible_quiet() -> Iterator[io.StringIO]:
+    """Make a source Ansible cannot parse an error, and keep its multi-line warnings off the
+    terminal (they are read back to build one clear line)."""
     os.environ.setdefault("ANSIBLE_HOST_KEY_CHECKING", "True")
-    yield
+    from ansible import constants
+
+    constants.INVENTORY_ANY_UNPARSED_IS_FAILED = True
+    constants.LOCALHOST_WARNING = False
+    captured = io.StringIO()
+    with contextlib.redirect_stderr(captured):
+        yield captured
+
+
+_ORIGIN = re.compile(r"Origin: (/[^\s>]+?:\d+(?::\d+)?)")
+
+
+def _one_line(text: str, source: str) -> str:
+    """The most useful line of Ansible's parse failure: file:line and what was wrong."""
+    origin = _ORIGIN.search(text)
+    reasons = [
+        ln.strip() for ln in text.splitlines() if "failed:" in ln.lower() or "error" in ln.lower()
+    ]
+    reason = reasons[-1] if reasons else (text.strip().splitlines() or ["cannot be parsed"])[0]
+    reason = re.sub(r"^\[WARNING\]:\s*", "", reason)
+    where = origin.group(1) if origin else source
+    return f"{where}: {reason[:200]}"
 
 
 @cache
@@ -54,19 +79,13 @@ def _load(inventory: str) -> tuple[Any, Any, Any]:
         raise BadInputError(f"inventory {inventory}: no such file or directory")
     loader = DataLoader()
     try:
-        with _ansible_quiet():
+        with _ansible_quiet() as captured:
             manager = InventoryManager(loader=loader, sources=[str(path)])
     except AnsibleError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BadInputError(f"inventory {inventory}: {first}") from exc
-    if not manager.list_hosts("all") and _parse_failed(manager):
-        raise BadInputError(f"inventory {inventory}: Ansible could not parse any source")
+        raise BadInputError(
+            f"inventory {_one_line(captured.getvalue() + str(exc), inventory)}"
+        ) from exc
     return loader, manager, VariableManager(loader=loader, inventory=manager)
-
-
-def _parse_failed(manager: Any) -> bool:
-    # InventoryManager only warns when no plugin can parse a source; make that fatal here.
-    return not any(manager.groups.get(g) for g in manager.groups if g not in ("all", "ungrouped"))
 
 
 def host_variables(inventory: str, name: str) -> dict[str, Any]:
@@ -96,7 +115,8 @@ def targets(inventory: str, limit: str | None = None) -> list[Target]:
     """The hosts an ``ansible-playbook -i INVENTORY --limit LIMIT`` run would touch."""
     _, manager, _ = _load(inventory)
     if limit:
-        manager.subset(limit)
+        with _ansible_quiet():
+            manager.subset(limit)
     try:
         hosts = manager.list_hosts("all")
     finally:
@@ -118,9 +138,8 @@ def _target(inventory: str, name: str) -> Target:
         address=str(hv.get("ansible_host") or hv.get("ansible_ssh_host") or name),
         port=int(hv.get("ansible_port") or hv.get("ansible_ssh_port") or 22),
         user=hv.get("ansible_user") or hv.get("ansible_ssh_user"),
-        private_key=str(Path(inventory).parent.joinpath(key))
-        if key and not os.path.isabs(key)
-        else key,
+        # as Ansible's ssh plugin does: ~ expanded, a relative path relative to the cwd
+        private_key=os.path.expanduser(str(key)) if key else None,
         connection=str(hv.get("ansible_connection") or "ssh"),
         become=bool(hv.get("ansible_become", False)),
         ssh_common_args=str(hv.get("ansible_ssh_common_args") or ""),

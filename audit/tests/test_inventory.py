@@ -1,0 +1,71 @@
+"""The audit reads inventories with Ansible's own code: every source and pattern behaves alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from driftvakt.errors import BadInputError
+from driftvakt.inventory import targets
+
+
+def _tree(tmp_path: Path) -> Path:
+    inv = tmp_path / "inv"
+    (inv / "group_vars").mkdir(parents=True)
+    (inv / "host_vars").mkdir()
+    (inv / "hosts.ini").write_text(
+        "[web]\nw1 ansible_host=10.1.1.1 ansible_port=2222\nw2 ansible_host=10.1.1.2\n"
+        "[db]\nd1 ansible_host=10.1.2.1\n[win]\nwin1 ansible_host=10.1.3.1\n"
+    )
+    (inv / "more.yml").write_text("all:\n  children:\n    db:\n      hosts:\n        d2:\n")
+    (inv / "group_vars" / "all.yml").write_text(
+        "ansible_user: ops\nansible_become: true\n"
+        "ansible_ssh_private_key_file: keys/id\n"
+        "ansible_ssh_common_args: -o UserKnownHostsFile=/k -J jump.example\n"
+    )
+    (inv / "group_vars" / "win.yml").write_text(
+        "ansible_connection: winrm\nansible_winrm_transport: ntlm\n"
+    )
+    (inv / "host_vars" / "d2.yml").write_text("ansible_host: 10.1.2.2\nansible_user: dba\n")
+    return inv
+
+
+def test_directory_mixing_ini_yaml_group_and_host_vars(tmp_path: Path) -> None:
+    found = {t.name: t for t in targets(str(_tree(tmp_path)))}
+    assert set(found) == {"w1", "w2", "d1", "d2", "win1"}
+    assert (found["w1"].address, found["w1"].port, found["w1"].user) == ("10.1.1.1", 2222, "ops")
+    assert found["d2"].user == "dba"
+    assert found["d2"].address == "10.1.2.2"
+    assert found["w1"].become is True
+    assert found["w1"].private_key == "keys/id"  # relative to the cwd, as Ansible's ssh plugin
+    assert "-J jump.example" in found["w1"].ssh_common_args
+    assert found["win1"].connection == "winrm"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("web", {"w1", "w2"}),
+        ("web:db", {"w1", "w2", "d1", "d2"}),
+        ("all:!win", {"w1", "w2", "d1", "d2"}),
+        ("web:&all", {"w1", "w2"}),
+        ("d*", {"d1", "d2"}),
+        ("~w[12]", {"w1", "w2"}),
+    ],
+)
+def test_limit_uses_ansible_host_patterns(tmp_path: Path, pattern: str, expected: set[str]) -> None:
+    assert {t.name for t in targets(str(_tree(tmp_path)), pattern)} == expected
+
+
+def test_broken_yaml_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text("all:\n  hosts:\n    a: [broken\n")
+    with pytest.raises(BadInputError, match=r"bad\.yml:\d+"):
+        targets(str(bad))
+
+
+def test_missing_inventory_and_no_match(tmp_path: Path) -> None:
+    with pytest.raises(BadInputError, match="no such file"):
+        targets(str(tmp_path / "nope"))
+    with pytest.raises(BadInputError, match="no hosts match"):
+        targets(str(_tree(tmp_path)), "nothing*")
