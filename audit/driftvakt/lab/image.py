@@ -31,6 +31,8 @@ BASE_PACKAGES = (
     "libpam-systemd",
     "procps",
     "iputils-ping",
+    # priority "important" on every real Debian server; firewalld needs /etc/protocols from it
+    "netbase",
 )
 # What the roles install, served by the lab mirror. Add here when a role needs a package.
 MIRROR_PACKAGES = (
