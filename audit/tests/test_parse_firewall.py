@@ -1,0 +1,334 @@
+"""Unit tests of tests/firewall_rules.py (the parsing behind tests/test_firewall.py).
+
+The inputs reproduce output captured on a lab host (Debian 12, nftables 1.0.6, firewalld
+1.3.3) after the firewall role converged it, and the same hosts after the drift scenarios.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+
+def _load() -> ModuleType:
+    path = Path(__file__).resolve().parents[2] / "tests" / "firewall_rules.py"
+    spec = importlib.util.spec_from_file_location("firewall_rules", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["firewall_rules"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+fw = _load()
+
+PATHS = [
+    {"name": "management-ssh", "source": "10.77.1.1/32", "destination": "all",
+     "proto": "tcp", "port": 22},
+    {"name": "syslog-relay", "source": "10.77.1.0/24", "destination": "lab",
+     "proto": "udp", "port": 514},
+    {"name": "db", "source": "10.9.0.0/16", "destination": "dbservers", "proto": "tcp",
+     "port": 5432},
+]
+HOST = fw.host_networks(["10.77.1.11"])
+
+
+def _paths() -> Any:
+    return fw.host_paths(PATHS, "lab-01", ["lab"])
+
+
+# ------------------------------------------------------------------ nftables
+
+def _match(proto: str, fld: str, right: Any, op: str = "==") -> dict[str, Any]:
+    return {"match": {"op": op, "left": {"payload": {"protocol": proto, "field": fld}},
+                      "right": right}}
+
+
+def _rule(handle: int, exprs: list[dict[str, Any]], comment: str | None = None,
+          chain: str = "input") -> dict[str, Any]:
+    rule: dict[str, Any] = {"family": "inet", "table": "driftvakt", "chain": chain,
+                            "handle": handle, "expr": exprs}
+    if comment:
+        rule["comment"] = comment
+    return {"rule": rule}
+
+
+ACCEPT: dict[str, Any] = {"accept": None}
+# `nft -j list ruleset` on lab-01 after the role converged it.
+GOOD: dict[str, Any] = {"nftables": [
+    {"metainfo": {"version": "1.0.6", "release_name": "Lester Gooch #5",
+                  "json_schema_version": 1}},
+    {"table": {"family": "inet", "name": "driftvakt", "handle": 2}},
+    {"chain": {"family": "inet", "table": "driftvakt", "name": "input", "handle": 1,
+               "type": "filter", "hook": "input", "prio": 0, "policy": "drop"}},
+    _rule(2, [{"match": {"op": "in", "left": {"ct": {"key": "state"}},
+                         "right": ["established", "related"]}}, ACCEPT]),
+    _rule(3, [{"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": "invalid"}},
+              {"drop": None}]),
+    _rule(4, [{"match": {"op": "==", "left": {"meta": {"key": "iif"}}, "right": "lo"}}, ACCEPT]),
+    _rule(6, [_match("icmp", "type", {"set": [
+        "destination-unreachable", "time-exceeded", "parameter-problem"]}), ACCEPT]),
+    _rule(8, [_match("icmpv6", "type", {"set": [
+        "destination-unreachable", "packet-too-big", "time-exceeded", "parameter-problem",
+        "nd-router-advert", "nd-neighbor-solicit", "nd-neighbor-advert", "nd-redirect"]}),
+        ACCEPT]),
+    _rule(9, [_match("ip", "saddr", "10.77.1.1"), _match("ip", "daddr", "10.77.1.11"),
+              _match("tcp", "dport", 22), ACCEPT], comment="management-ssh"),
+    _rule(10, [_match("ip", "saddr", {"prefix": {"addr": "10.77.1.0", "len": 24}}),
+               _match("ip", "daddr", "10.77.1.11"), _match("udp", "dport", 514), ACCEPT],
+          comment="syslog-relay"),
+]}
+
+
+def _with(*objects: dict[str, Any], policy: str | None = None) -> dict[str, Any]:
+    data = copy.deepcopy(GOOD)
+    data["nftables"].extend(objects)
+    if policy:
+        data["nftables"][2]["chain"]["policy"] = policy
+    return data
+
+
+def test_host_paths_keep_only_paths_ending_here() -> None:
+    assert [p.name for p in _paths()] == ["management-ssh", "syslog-relay"]
+    assert [p.name for p in fw.host_paths(PATHS, "db-01", ["dbservers"])] == [
+        "management-ssh", "db"]
+
+
+def test_nft_converged_host_passes_both() -> None:
+    chains = fw.nft_input_chains(json.dumps(GOOD))
+    assert [(c.where, c.policy) for c in chains] == [("inet driftvakt input", "drop")]
+    assert fw.deny_covers_both_families(chains)
+    rules = fw.nft_accept_rules(GOOD)
+    assert len(rules) == 6
+    assert fw.unapproved(rules, _paths(), HOST) == []
+    assert fw.missing(rules, _paths(), HOST) == []
+
+
+def test_nft_policy_accept_fails_default_deny_only() -> None:
+    data = _with(policy="accept")  # nft chain inet driftvakt input '{ policy accept; }'
+    assert not fw.deny_covers_both_families(fw.nft_input_chains(data))
+    rules = fw.nft_accept_rules(data)
+    assert fw.unapproved(rules, _paths(), HOST) == []
+    assert fw.missing(rules, _paths(), HOST) == []
+
+
+def test_nft_ip_only_drop_chain_leaves_ipv6_open() -> None:
+    data = {"nftables": [{"chain": {"family": "ip", "table": "f", "name": "in", "type": "filter",
+                                    "hook": "input", "prio": 0, "policy": "drop"}}]}
+    assert not fw.deny_covers_both_families(fw.nft_input_chains(data))
+
+
+def test_nft_unknown_accept_rule_is_named() -> None:
+    data = _with(_rule(11, [_match("tcp", "dport", 8080), ACCEPT]))  # nft add rule ... 8080
+    assert fw.deny_covers_both_families(fw.nft_input_chains(data))
+    extra = fw.unapproved(fw.nft_accept_rules(data), _paths(), HOST)
+    assert extra == ["inet driftvakt input (handle 11): tcp dport 8080 accept"]
+
+
+@pytest.mark.parametrize(("exprs", "why"), [
+    ([_match("ip", "saddr", {"prefix": {"addr": "10.0.0.0", "len": 8}}),
+      _match("ip", "daddr", "10.77.1.11"), _match("tcp", "dport", 22)], "source too wide"),
+    ([_match("ip", "saddr", "10.77.1.1"), _match("tcp", "dport", 22)], "no destination"),
+    ([_match("ip", "saddr", "10.77.1.1", op="!="), _match("ip", "daddr", "10.77.1.11"),
+      _match("tcp", "dport", 22)], "negated source"),
+    ([_match("ip", "saddr", "10.77.1.1"), _match("ip", "daddr", "10.77.1.11"),
+      _match("tcp", "dport", {"set": [22, 23]})], "extra port"),
+    ([_match("ip", "saddr", "10.77.1.1"), _match("ip", "daddr", "10.77.1.11"),
+      _match("udp", "dport", 22)], "wrong protocol"),
+    ([_match("icmp", "type", "echo-request")], "ping is not needed ICMP"),
+    ([{"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": ["new"]}}],
+     "ct state new"),
+])
+def test_nft_rules_outside_a_path_fail(exprs: list[dict[str, Any]], why: str) -> None:
+    data = _with(_rule(12, [*exprs, ACCEPT]))
+    assert len(fw.unapproved(fw.nft_accept_rules(data), _paths(), HOST)) == 1, why
+
+
+def test_nft_narrower_rule_is_approved() -> None:
+    data = _with(_rule(13, [_match("ip", "saddr", "10.77.1.7"),
+                            _match("ip", "daddr", "10.77.1.11"), _match("udp", "dport", 514),
+                            {"counter": {"packets": 0, "bytes": 0}}, ACCEPT]))
+    assert fw.unapproved(fw.nft_accept_rules(data), _paths(), HOST) == []
+
+
+def test_nft_missing_path_is_named() -> None:
+    data = copy.deepcopy(GOOD)
+    data["nftables"] = [o for o in data["nftables"]
+                        if o.get("rule", {}).get("comment") != "syslog-relay"]
+    rules = fw.nft_accept_rules(data)
+    assert fw.unapproved(rules, _paths(), HOST) == []
+    assert fw.missing(rules, _paths(), HOST) == ["syslog-relay (10.77.1.0/24 -> udp/514)"]
+
+
+def test_nft_accept_behind_a_jump_is_found() -> None:
+    data = _with(
+        {"chain": {"family": "inet", "table": "driftvakt", "name": "extra", "handle": 20}},
+        _rule(21, [_match("ip", "saddr", "10.77.1.5"), {"jump": {"target": "extra"}}]),
+        _rule(22, [_match("tcp", "dport", 9000), ACCEPT], chain="extra"),
+    )
+    extra = fw.unapproved(fw.nft_accept_rules(data), _paths(), HOST)
+    assert extra == [
+        "inet driftvakt extra (handle 22): ip saddr 10.77.1.5 jump extra -> tcp dport 9000 accept"]
+
+
+# ------------------------------------------------------------------ firewalld
+
+# `firewall-cmd --list-all-zones` (excerpt) and `--list-all-policies` on lab-03 after the role
+# converged it: the role's zone is the default zone; no interface is bound explicitly.
+ZONES = """\
+block
+  target: %%REJECT%%
+  icmp-block-inversion: no
+  interfaces: 
+  sources: 
+  services: 
+  ports: 
+  protocols: 
+  forward: yes
+  masquerade: no
+  forward-ports: 
+  source-ports: 
+  icmp-blocks: 
+  rich rules: 
+
+driftvakt
+  target: DROP
+  icmp-block-inversion: yes
+  interfaces: 
+  sources: 
+  services: 
+  ports: 
+  protocols: 
+  forward: no
+  masquerade: no
+  forward-ports: 
+  source-ports: 
+  icmp-blocks: destination-unreachable neighbour-advertisement neighbour-solicitation packet-too-big parameter-problem time-exceeded
+  rich rules: 
+\trule family="ipv4" source address="10.77.1.1/32" destination address="10.77.1.13" port port="22" protocol="tcp" accept
+
+public
+  target: default
+  icmp-block-inversion: no
+  interfaces: 
+  sources: 
+  services: dhcpv6-client ssh
+  ports: 
+  protocols: 
+  forward: yes
+  masquerade: no
+  forward-ports: 
+  source-ports: 
+  icmp-blocks: 
+  rich rules: 
+
+trusted (active)
+  target: ACCEPT
+  icmp-block-inversion: no
+  interfaces: 
+  sources: 192.0.2.0/24
+  services: 
+  ports: 
+  protocols: 
+  forward: yes
+  masquerade: no
+  forward-ports: 
+  source-ports: 
+  icmp-blocks: 
+  rich rules: 
+"""  # noqa: W291, E501
+POLICIES = """\
+allow-host-ipv6 (active)
+  priority: -15000
+  target: CONTINUE
+  ingress-zones: ANY
+  egress-zones: HOST
+  services: 
+  ports: 
+  protocols: 
+  masquerade: no
+  forward-ports: 
+  source-ports: 
+  icmp-blocks: 
+  rich rules: 
+\trule family="ipv6" icmp-type name="neighbour-advertisement" accept
+\trule family="ipv6" icmp-type name="neighbour-solicitation" accept
+\trule family="ipv6" icmp-type name="router-advertisement" accept
+\trule family="ipv6" icmp-type name="redirect" accept
+"""  # noqa: W291
+FW_HOST = fw.host_networks(["10.77.1.13"])
+FW_PATHS = fw.host_paths(PATHS[:1], "lab-03", ["lab"])
+
+
+def _zone(text: str = ZONES, name: str = "driftvakt") -> Any:
+    return fw.parse_firewalld_listing(text)[name]
+
+
+def test_firewalld_listing_parses_zones_and_rich_rules() -> None:
+    zones = fw.parse_firewalld_listing(ZONES)
+    assert set(zones) == {"block", "driftvakt", "public", "trusted"}
+    assert zones["trusted"].active
+    assert not zones["driftvakt"].active
+    assert zones["driftvakt"].fields["target"] == "DROP"
+    assert zones["public"].values("services") == ["dhcpv6-client", "ssh"]
+    assert zones["driftvakt"].rich_rules == [
+        'rule family="ipv4" source address="10.77.1.1/32" destination address="10.77.1.13" '
+        'port port="22" protocol="tcp" accept']
+
+
+def test_rich_rule_parse() -> None:
+    rule = fw.parse_rich_rule(
+        'rule family="ipv4" source NOT address="10.0.0.0/8" service name="ssh" '
+        'log prefix="ssh in" level="info" limit value="1/m" accept')
+    assert rule["family"] == "ipv4"
+    assert rule["source"] is None
+    assert rule["source_negated"]
+    assert (rule["element"], rule["attrs"], rule["action"]) == ("service", {"name": "ssh"},
+                                                                 "accept")
+
+
+def test_firewalld_converged_zone_and_policy_pass() -> None:
+    rules = fw.firewalld_accepts(_zone())
+    policies = fw.parse_firewalld_listing(POLICIES)
+    assert fw.policy_reaches_host(policies["allow-host-ipv6"], ["driftvakt"])
+    rules += fw.firewalld_accepts(policies["allow-host-ipv6"], kind="policy")
+    assert fw.unapproved(rules, FW_PATHS, FW_HOST) == []
+    assert fw.missing(rules, FW_PATHS, FW_HOST) == []
+
+
+def test_firewalld_runtime_port_is_named() -> None:  # firewall-cmd --add-port=8080/tcp
+    zone = _zone(ZONES.replace("  ports: \n  protocols: \n  forward: no",
+                               "  ports: 8080/tcp\n  protocols: \n  forward: no"))
+    extra = fw.unapproved(fw.firewalld_accepts(zone), FW_PATHS, FW_HOST)
+    assert extra == ["firewalld zone driftvakt: port 8080/tcp (any source)"]
+
+
+def test_firewalld_stock_public_zone_fails() -> None:
+    extra = fw.unapproved(fw.firewalld_accepts(_zone(name="public")), FW_PATHS, FW_HOST)
+    assert extra == [
+        "firewalld zone public: service dhcpv6-client (any source)",
+        "firewalld zone public: service ssh (any source)",
+        "firewalld zone public: all ICMP types except blocked (none)",
+    ]
+    assert fw.missing(fw.firewalld_accepts(_zone(name="public")), FW_PATHS, FW_HOST) == [
+        "management-ssh (10.77.1.1/32 -> tcp/22)"]
+
+
+def test_firewalld_icmp_router_advertisement_opens_ipv4_type() -> None:
+    zone = _zone(ZONES.replace("parameter-problem time-exceeded",
+                               "parameter-problem router-advertisement time-exceeded"))
+    extra = fw.unapproved(fw.firewalld_accepts(zone), FW_PATHS, FW_HOST)
+    assert extra == ["firewalld zone driftvakt: icmp router-advertisement (ipv4)"]
+
+
+def test_firewalld_targets() -> None:
+    assert {"DROP", "REJECT", "%%REJECT%%", "default"} == fw.DENY_TARGETS
+    assert _zone(name="trusted").fields["target"] not in fw.DENY_TARGETS
