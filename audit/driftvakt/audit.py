@@ -153,7 +153,7 @@ def run_audit(
     store.save(run.to_json())
     write_json_atomic(output, run.to_json())
     print_summary(run, lang)
-    print(format_text(compare(previous[0] if previous else None, run.to_json()), lang))
+    print(format_text(compare(previous[0] if previous else None, run.to_json()), lang, max_lines=4))
     print(f"results written to {output} and to the run store (run {run.id[:8]})")
     return exit_code(run)
 

@@ -20,6 +20,11 @@ from driftvakt.redact import redact
 from driftvakt.results import Result, Status
 
 EVIDENCE_LINES = 6
+EVIDENCE_WIDTH = 240  # a one-line JSON document is evidence enough at this width
+
+
+def _clip(line: str) -> str:
+    return line if len(line) <= EVIDENCE_WIDTH else line[: EVIDENCE_WIDTH - 1] + "…"
 
 
 class _Recorder:
@@ -35,7 +40,7 @@ class _Recorder:
         stdout = out.stdout if isinstance(out.stdout, str) else ""
         head = stdout.strip().splitlines()[:EVIDENCE_LINES]
         self.lines.append(f"$ {shown.strip()} (rc={out.rc})")
-        self.lines.extend(f"  {line}" for line in head)
+        self.lines.extend(_clip(f"  {line}") for line in head)
         return out
 
 

@@ -275,13 +275,18 @@ def format_text(report: DriftReport, lang: str = "en", *, max_lines: int = 6) ->
                 f"      {t('reason')}: {t('was')} {quoted(change.reason_before)}, "
                 f"{t('now')} {quoted(change.reason_after)}"
             )
-        diff = [f"      - {line}" for line in change.removed]
-        diff += [f"      + {line}" for line in change.added]
+        diff = [f"      - {_short(line)}" for line in change.removed]
+        diff += [f"      + {_short(line)}" for line in change.added]
         if len(diff) > max_lines:
             rest = len(diff) - max_lines
             diff = [*diff[:max_lines], "      " + t("more").format(n=rest)]
         lines.extend(diff)
     return "\n".join(lines)
+
+
+def _short(line: str, width: int = 150) -> str:
+    """Evidence lines can be whole JSON documents; the terminal summary shows their start."""
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 _DURATION = re.compile(r"(\d+)([mhdw])")

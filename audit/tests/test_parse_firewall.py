@@ -31,12 +31,27 @@ def _load() -> ModuleType:
 fw = _load()
 
 PATHS = [
-    {"name": "management-ssh", "source": "10.77.1.1/32", "destination": "all",
-     "proto": "tcp", "port": 22},
-    {"name": "syslog-relay", "source": "10.77.1.0/24", "destination": "lab",
-     "proto": "udp", "port": 514},
-    {"name": "db", "source": "10.9.0.0/16", "destination": "dbservers", "proto": "tcp",
-     "port": 5432},
+    {
+        "name": "management-ssh",
+        "source": "10.77.1.1/32",
+        "destination": "all",
+        "proto": "tcp",
+        "port": 22,
+    },
+    {
+        "name": "syslog-relay",
+        "source": "10.77.1.0/24",
+        "destination": "lab",
+        "proto": "udp",
+        "port": 514,
+    },
+    {
+        "name": "db",
+        "source": "10.9.0.0/16",
+        "destination": "dbservers",
+        "proto": "tcp",
+        "port": 5432,
+    },
 ]
 HOST = fw.host_networks(["10.77.1.11"])
 
@@ -47,15 +62,23 @@ def _paths() -> Any:
 
 # ------------------------------------------------------------------ nftables
 
+
 def _match(proto: str, fld: str, right: Any, op: str = "==") -> dict[str, Any]:
-    return {"match": {"op": op, "left": {"payload": {"protocol": proto, "field": fld}},
-                      "right": right}}
+    return {
+        "match": {"op": op, "left": {"payload": {"protocol": proto, "field": fld}}, "right": right}
+    }
 
 
-def _rule(handle: int, exprs: list[dict[str, Any]], comment: str | None = None,
-          chain: str = "input") -> dict[str, Any]:
-    rule: dict[str, Any] = {"family": "inet", "table": "driftvakt", "chain": chain,
-                            "handle": handle, "expr": exprs}
+def _rule(
+    handle: int, exprs: list[dict[str, Any]], comment: str | None = None, chain: str = "input"
+) -> dict[str, Any]:
+    rule: dict[str, Any] = {
+        "family": "inet",
+        "table": "driftvakt",
+        "chain": chain,
+        "handle": handle,
+        "expr": exprs,
+    }
     if comment:
         rule["comment"] = comment
     return {"rule": rule}
@@ -63,29 +86,106 @@ def _rule(handle: int, exprs: list[dict[str, Any]], comment: str | None = None,
 
 ACCEPT: dict[str, Any] = {"accept": None}
 # `nft -j list ruleset` on lab-01 after the role converged it.
-GOOD: dict[str, Any] = {"nftables": [
-    {"metainfo": {"version": "1.0.6", "release_name": "Lester Gooch #5",
-                  "json_schema_version": 1}},
-    {"table": {"family": "inet", "name": "driftvakt", "handle": 2}},
-    {"chain": {"family": "inet", "table": "driftvakt", "name": "input", "handle": 1,
-               "type": "filter", "hook": "input", "prio": 0, "policy": "drop"}},
-    _rule(2, [{"match": {"op": "in", "left": {"ct": {"key": "state"}},
-                         "right": ["established", "related"]}}, ACCEPT]),
-    _rule(3, [{"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": "invalid"}},
-              {"drop": None}]),
-    _rule(4, [{"match": {"op": "==", "left": {"meta": {"key": "iif"}}, "right": "lo"}}, ACCEPT]),
-    _rule(6, [_match("icmp", "type", {"set": [
-        "destination-unreachable", "time-exceeded", "parameter-problem"]}), ACCEPT]),
-    _rule(8, [_match("icmpv6", "type", {"set": [
-        "destination-unreachable", "packet-too-big", "time-exceeded", "parameter-problem",
-        "nd-router-advert", "nd-neighbor-solicit", "nd-neighbor-advert", "nd-redirect"]}),
-        ACCEPT]),
-    _rule(9, [_match("ip", "saddr", "10.77.1.1"), _match("ip", "daddr", "10.77.1.11"),
-              _match("tcp", "dport", 22), ACCEPT], comment="management-ssh"),
-    _rule(10, [_match("ip", "saddr", {"prefix": {"addr": "10.77.1.0", "len": 24}}),
-               _match("ip", "daddr", "10.77.1.11"), _match("udp", "dport", 514), ACCEPT],
-          comment="syslog-relay"),
-]}
+GOOD: dict[str, Any] = {
+    "nftables": [
+        {
+            "metainfo": {
+                "version": "1.0.6",
+                "release_name": "Lester Gooch #5",
+                "json_schema_version": 1,
+            }
+        },
+        {"table": {"family": "inet", "name": "driftvakt", "handle": 2}},
+        {
+            "chain": {
+                "family": "inet",
+                "table": "driftvakt",
+                "name": "input",
+                "handle": 1,
+                "type": "filter",
+                "hook": "input",
+                "prio": 0,
+                "policy": "drop",
+            }
+        },
+        _rule(
+            2,
+            [
+                {
+                    "match": {
+                        "op": "in",
+                        "left": {"ct": {"key": "state"}},
+                        "right": ["established", "related"],
+                    }
+                },
+                ACCEPT,
+            ],
+        ),
+        _rule(
+            3,
+            [
+                {"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": "invalid"}},
+                {"drop": None},
+            ],
+        ),
+        _rule(
+            4, [{"match": {"op": "==", "left": {"meta": {"key": "iif"}}, "right": "lo"}}, ACCEPT]
+        ),
+        _rule(
+            6,
+            [
+                _match(
+                    "icmp",
+                    "type",
+                    {"set": ["destination-unreachable", "time-exceeded", "parameter-problem"]},
+                ),
+                ACCEPT,
+            ],
+        ),
+        _rule(
+            8,
+            [
+                _match(
+                    "icmpv6",
+                    "type",
+                    {
+                        "set": [
+                            "destination-unreachable",
+                            "packet-too-big",
+                            "time-exceeded",
+                            "parameter-problem",
+                            "nd-router-advert",
+                            "nd-neighbor-solicit",
+                            "nd-neighbor-advert",
+                            "nd-redirect",
+                        ]
+                    },
+                ),
+                ACCEPT,
+            ],
+        ),
+        _rule(
+            9,
+            [
+                _match("ip", "saddr", "10.77.1.1"),
+                _match("ip", "daddr", "10.77.1.11"),
+                _match("tcp", "dport", 22),
+                ACCEPT,
+            ],
+            comment="management-ssh",
+        ),
+        _rule(
+            10,
+            [
+                _match("ip", "saddr", {"prefix": {"addr": "10.77.1.0", "len": 24}}),
+                _match("ip", "daddr", "10.77.1.11"),
+                _match("udp", "dport", 514),
+                ACCEPT,
+            ],
+            comment="syslog-relay",
+        ),
+    ]
+}
 
 
 def _with(*objects: dict[str, Any], policy: str | None = None) -> dict[str, Any]:
@@ -99,7 +199,9 @@ def _with(*objects: dict[str, Any], policy: str | None = None) -> dict[str, Any]
 def test_host_paths_keep_only_paths_ending_here() -> None:
     assert [p.name for p in _paths()] == ["management-ssh", "syslog-relay"]
     assert [p.name for p in fw.host_paths(PATHS, "db-01", ["dbservers"])] == [
-        "management-ssh", "db"]
+        "management-ssh",
+        "db",
+    ]
 
 
 def test_nft_converged_host_passes_both() -> None:
@@ -121,8 +223,21 @@ def test_nft_policy_accept_fails_default_deny_only() -> None:
 
 
 def test_nft_ip_only_drop_chain_leaves_ipv6_open() -> None:
-    data = {"nftables": [{"chain": {"family": "ip", "table": "f", "name": "in", "type": "filter",
-                                    "hook": "input", "prio": 0, "policy": "drop"}}]}
+    data = {
+        "nftables": [
+            {
+                "chain": {
+                    "family": "ip",
+                    "table": "f",
+                    "name": "in",
+                    "type": "filter",
+                    "hook": "input",
+                    "prio": 0,
+                    "policy": "drop",
+                }
+            }
+        ]
+    }
     assert not fw.deny_covers_both_families(fw.nft_input_chains(data))
 
 
@@ -133,36 +248,75 @@ def test_nft_unknown_accept_rule_is_named() -> None:
     assert extra == ["inet driftvakt input (handle 11): tcp dport 8080 accept"]
 
 
-@pytest.mark.parametrize(("exprs", "why"), [
-    ([_match("ip", "saddr", {"prefix": {"addr": "10.0.0.0", "len": 8}}),
-      _match("ip", "daddr", "10.77.1.11"), _match("tcp", "dport", 22)], "source too wide"),
-    ([_match("ip", "saddr", "10.77.1.1"), _match("tcp", "dport", 22)], "no destination"),
-    ([_match("ip", "saddr", "10.77.1.1", op="!="), _match("ip", "daddr", "10.77.1.11"),
-      _match("tcp", "dport", 22)], "negated source"),
-    ([_match("ip", "saddr", "10.77.1.1"), _match("ip", "daddr", "10.77.1.11"),
-      _match("tcp", "dport", {"set": [22, 23]})], "extra port"),
-    ([_match("ip", "saddr", "10.77.1.1"), _match("ip", "daddr", "10.77.1.11"),
-      _match("udp", "dport", 22)], "wrong protocol"),
-    ([_match("icmp", "type", "echo-request")], "ping is not needed ICMP"),
-    ([{"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": ["new"]}}],
-     "ct state new"),
-])
+@pytest.mark.parametrize(
+    ("exprs", "why"),
+    [
+        (
+            [
+                _match("ip", "saddr", {"prefix": {"addr": "10.0.0.0", "len": 8}}),
+                _match("ip", "daddr", "10.77.1.11"),
+                _match("tcp", "dport", 22),
+            ],
+            "source too wide",
+        ),
+        ([_match("ip", "saddr", "10.77.1.1"), _match("tcp", "dport", 22)], "no destination"),
+        (
+            [
+                _match("ip", "saddr", "10.77.1.1", op="!="),
+                _match("ip", "daddr", "10.77.1.11"),
+                _match("tcp", "dport", 22),
+            ],
+            "negated source",
+        ),
+        (
+            [
+                _match("ip", "saddr", "10.77.1.1"),
+                _match("ip", "daddr", "10.77.1.11"),
+                _match("tcp", "dport", {"set": [22, 23]}),
+            ],
+            "extra port",
+        ),
+        (
+            [
+                _match("ip", "saddr", "10.77.1.1"),
+                _match("ip", "daddr", "10.77.1.11"),
+                _match("udp", "dport", 22),
+            ],
+            "wrong protocol",
+        ),
+        ([_match("icmp", "type", "echo-request")], "ping is not needed ICMP"),
+        (
+            [{"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": ["new"]}}],
+            "ct state new",
+        ),
+    ],
+)
 def test_nft_rules_outside_a_path_fail(exprs: list[dict[str, Any]], why: str) -> None:
     data = _with(_rule(12, [*exprs, ACCEPT]))
     assert len(fw.unapproved(fw.nft_accept_rules(data), _paths(), HOST)) == 1, why
 
 
 def test_nft_narrower_rule_is_approved() -> None:
-    data = _with(_rule(13, [_match("ip", "saddr", "10.77.1.7"),
-                            _match("ip", "daddr", "10.77.1.11"), _match("udp", "dport", 514),
-                            {"counter": {"packets": 0, "bytes": 0}}, ACCEPT]))
+    data = _with(
+        _rule(
+            13,
+            [
+                _match("ip", "saddr", "10.77.1.7"),
+                _match("ip", "daddr", "10.77.1.11"),
+                _match("udp", "dport", 514),
+                {"counter": {"packets": 0, "bytes": 0}},
+                ACCEPT,
+            ],
+        )
+    )
     assert fw.unapproved(fw.nft_accept_rules(data), _paths(), HOST) == []
 
 
 def test_nft_missing_path_is_named() -> None:
     data = copy.deepcopy(GOOD)
-    data["nftables"] = [o for o in data["nftables"]
-                        if o.get("rule", {}).get("comment") != "syslog-relay"]
+    data["nftables"] = [
+        o for o in data["nftables"] if o.get("rule", {}).get("comment") != "syslog-relay"
+    ]
     rules = fw.nft_accept_rules(data)
     assert fw.unapproved(rules, _paths(), HOST) == []
     assert fw.missing(rules, _paths(), HOST) == ["syslog-relay (10.77.1.0/24 -> udp/514)"]
@@ -176,7 +330,8 @@ def test_nft_accept_behind_a_jump_is_found() -> None:
     )
     extra = fw.unapproved(fw.nft_accept_rules(data), _paths(), HOST)
     assert extra == [
-        "inet driftvakt extra (handle 22): ip saddr 10.77.1.5 jump extra -> tcp dport 9000 accept"]
+        "inet driftvakt extra (handle 22): ip saddr 10.77.1.5 jump extra -> tcp dport 9000 accept"
+    ]
 
 
 # ------------------------------------------------------------------ firewalld
@@ -281,18 +436,23 @@ def test_firewalld_listing_parses_zones_and_rich_rules() -> None:
     assert zones["public"].values("services") == ["dhcpv6-client", "ssh"]
     assert zones["driftvakt"].rich_rules == [
         'rule family="ipv4" source address="10.77.1.1/32" destination address="10.77.1.13" '
-        'port port="22" protocol="tcp" accept']
+        'port port="22" protocol="tcp" accept'
+    ]
 
 
 def test_rich_rule_parse() -> None:
     rule = fw.parse_rich_rule(
         'rule family="ipv4" source NOT address="10.0.0.0/8" service name="ssh" '
-        'log prefix="ssh in" level="info" limit value="1/m" accept')
+        'log prefix="ssh in" level="info" limit value="1/m" accept'
+    )
     assert rule["family"] == "ipv4"
     assert rule["source"] is None
     assert rule["source_negated"]
-    assert (rule["element"], rule["attrs"], rule["action"]) == ("service", {"name": "ssh"},
-                                                                 "accept")
+    assert (rule["element"], rule["attrs"], rule["action"]) == (
+        "service",
+        {"name": "ssh"},
+        "accept",
+    )
 
 
 def test_firewalld_converged_zone_and_policy_pass() -> None:
@@ -305,8 +465,12 @@ def test_firewalld_converged_zone_and_policy_pass() -> None:
 
 
 def test_firewalld_runtime_port_is_named() -> None:  # firewall-cmd --add-port=8080/tcp
-    zone = _zone(ZONES.replace("  ports: \n  protocols: \n  forward: no",
-                               "  ports: 8080/tcp\n  protocols: \n  forward: no"))
+    zone = _zone(
+        ZONES.replace(
+            "  ports: \n  protocols: \n  forward: no",
+            "  ports: 8080/tcp\n  protocols: \n  forward: no",
+        )
+    )
     extra = fw.unapproved(fw.firewalld_accepts(zone), FW_PATHS, FW_HOST)
     assert extra == ["firewalld zone driftvakt: port 8080/tcp (any source)"]
 
@@ -319,12 +483,17 @@ def test_firewalld_stock_public_zone_fails() -> None:
         "firewalld zone public: all ICMP types except blocked (none)",
     ]
     assert fw.missing(fw.firewalld_accepts(_zone(name="public")), FW_PATHS, FW_HOST) == [
-        "management-ssh (10.77.1.1/32 -> tcp/22)"]
+        "management-ssh (10.77.1.1/32 -> tcp/22)"
+    ]
 
 
 def test_firewalld_icmp_router_advertisement_opens_ipv4_type() -> None:
-    zone = _zone(ZONES.replace("parameter-problem time-exceeded",
-                               "parameter-problem router-advertisement time-exceeded"))
+    zone = _zone(
+        ZONES.replace(
+            "parameter-problem time-exceeded",
+            "parameter-problem router-advertisement time-exceeded",
+        )
+    )
     extra = fw.unapproved(fw.firewalld_accepts(zone), FW_PATHS, FW_HOST)
     assert extra == ["firewalld zone driftvakt: icmp router-advertisement (ipv4)"]
 
