@@ -18,32 +18,55 @@ SSHD_UNITS = ("sshd", "ssh")  # RHEL/SLES name it sshd, Debian ssh (with an sshd
 # at least 2048 bits with SHA-2, ECDSA on NIST curves, EdDSA (FIPS 186-5) and RSA with SHA-2.
 # No ChaCha20-Poly1305, Curve25519/sntrup, SHA-1, CBC, UMAC, 3DES or DSA.
 _SIGNATURES = {
-    "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-    "ssh-ed25519", "rsa-sha2-256", "rsa-sha2-512",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "ssh-ed25519",
+    "rsa-sha2-256",
+    "rsa-sha2-512",
 }
 _CERTIFICATES = {
-    "ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp384-cert-v01@openssh.com",
-    "ecdsa-sha2-nistp521-cert-v01@openssh.com", "ssh-ed25519-cert-v01@openssh.com",
-    "rsa-sha2-256-cert-v01@openssh.com", "rsa-sha2-512-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+    "ssh-ed25519-cert-v01@openssh.com",
+    "rsa-sha2-256-cert-v01@openssh.com",
+    "rsa-sha2-512-cert-v01@openssh.com",
 }
 _SECURITY_KEYS = {
-    "sk-ecdsa-sha2-nistp256@openssh.com", "sk-ssh-ed25519@openssh.com",
-    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com", "sk-ssh-ed25519-cert-v01@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "sk-ssh-ed25519-cert-v01@openssh.com",
 }
 APPROVED: dict[str, frozenset[str]] = {
-    "ciphers": frozenset({
-        "aes128-gcm@openssh.com", "aes256-gcm@openssh.com",
-        "aes128-ctr", "aes192-ctr", "aes256-ctr",
-    }),
-    "macs": frozenset({
-        "hmac-sha2-256", "hmac-sha2-512",
-        "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com",
-    }),
-    "kexalgorithms": frozenset({
-        "ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
-        "diffie-hellman-group14-sha256", "diffie-hellman-group16-sha512",
-        "diffie-hellman-group18-sha512",
-    }),
+    "ciphers": frozenset(
+        {
+            "aes128-gcm@openssh.com",
+            "aes256-gcm@openssh.com",
+            "aes128-ctr",
+            "aes192-ctr",
+            "aes256-ctr",
+        }
+    ),
+    "macs": frozenset(
+        {
+            "hmac-sha2-256",
+            "hmac-sha2-512",
+            "hmac-sha2-256-etm@openssh.com",
+            "hmac-sha2-512-etm@openssh.com",
+        }
+    ),
+    "kexalgorithms": frozenset(
+        {
+            "ecdh-sha2-nistp256",
+            "ecdh-sha2-nistp384",
+            "ecdh-sha2-nistp521",
+            "diffie-hellman-group14-sha256",
+            "diffie-hellman-group16-sha512",
+            "diffie-hellman-group18-sha512",
+        }
+    ),
     "hostkeyalgorithms": frozenset(_SIGNATURES | _CERTIFICATES),
     "pubkeyacceptedalgorithms": frozenset(_SIGNATURES | _CERTIFICATES | _SECURITY_KEYS),
 }
@@ -120,8 +143,10 @@ def idle_problems(config: dict[str, str], max_interval: int, max_idle: int) -> l
         interval = int(config.get("clientaliveinterval", "0"))
         count = int(config.get("clientalivecountmax", "0"))
     except ValueError:
-        return [f"unreadable: clientaliveinterval {config.get('clientaliveinterval')}, "
-                f"clientalivecountmax {config.get('clientalivecountmax')}"]
+        return [
+            f"unreadable: clientaliveinterval {config.get('clientaliveinterval')}, "
+            f"clientalivecountmax {config.get('clientalivecountmax')}"
+        ]
     seen = f"clientaliveinterval {interval}, clientalivecountmax {count}"
     problems = []
     if not 0 < interval <= max_interval:
@@ -129,15 +154,19 @@ def idle_problems(config: dict[str, str], max_interval: int, max_idle: int) -> l
     if count < 1:
         problems.append(f"{seen}: a count of 0 never ends a session")
     elif interval * (count + 1) > max_idle:
-        problems.append(f"{seen}: an unresponsive session lasts up to "
-                        f"{interval * (count + 1)} s, more than {max_idle} s")
+        problems.append(
+            f"{seen}: an unresponsive session lasts up to "
+            f"{interval * (count + 1)} s, more than {max_idle} s"
+        )
     return problems
 
 
 def _effective_config(host: Any) -> dict[str, str]:
     """``sshd -T`` with the running daemon's own -f/-o options (as root)."""
     if host.system_info.type != "linux":
-        pytest.skip(f"not applicable: OpenSSH server checked on Linux, this is {host.system_info.type}")
+        pytest.skip(
+            f"not applicable: OpenSSH server checked on Linux, this is {host.system_info.type}"
+        )
     options: list[str] = []
     with host.sudo():
         for unit in SSHD_UNITS:
@@ -184,6 +213,5 @@ def test_unresponsive_sessions_end(host: Any, hostvars: dict[str, Any]) -> None:
     max_interval = int(hostvars.get("ssh_client_alive_interval", DEFAULT_MAX_ALIVE_INTERVAL))
     max_idle = int(hostvars.get("ssh_idle_timeout", DEFAULT_IDLE_TIMEOUT))
     problems = idle_problems(config, max_interval, max_idle)
-    assert not problems, (
-        f"sshd -T shows {problems} ({_evidence(config, 'clientaliveinterval', 'clientalivecountmax')})"
-    )
+    seen = _evidence(config, "clientaliveinterval", "clientalivecountmax")
+    assert not problems, f"sshd -T shows {problems} ({seen})"

@@ -148,11 +148,13 @@ def test_region_servers_are_the_only_time_sources(host: Any, hostvars: dict[str,
         names = {name for directive, name, _ in found if directive != "refclock"}
         foreign = [f"{d} {n} ({f})" for d, n, f in found if d == "refclock" or n not in expected]
         missing = sorted(set(expected) - names)
-        assert not foreign and not missing, (
+        evidence = (
             f"configured sources {[f'{d} {n} ({f})' for d, n, f in found]}; "
             f"not the region's: {foreign}; region servers missing: {missing}; "
             f"region servers: {expected}"
         )
+        assert not foreign, evidence
+        assert not missing, evidence
         live = host.run("chronyc -n sources")
         if live.rc == 0:  # chronyd answers: its sources in use must be the region's too
             allowed = _region_addresses(host, expected)
@@ -185,9 +187,8 @@ def test_a_region_source_is_selected(host: Any, hostvars: dict[str, Any]) -> Non
     expected = _region_servers(hostvars)
     with host.sudo():
         result = host.run("chronyc -n sources")
-        assert result.rc == 0, (
-            f"`chronyc -n sources` failed (rc {result.rc}): {(result.stderr or result.stdout).strip()}"
-        )
+        output = (result.stderr or result.stdout).strip()
+        assert result.rc == 0, f"`chronyc -n sources` failed (rc {result.rc}): {output}"
         allowed = _region_addresses(host, expected)
     sources = parse_sources(result.stdout)
     selected = [s for s in sources if s.state == "*"]

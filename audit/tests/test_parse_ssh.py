@@ -6,49 +6,149 @@ from test_parse_timesync import check_module
 
 CHECK = check_module("test_ssh")
 
+
+def _sshd_t(lines: list[tuple[str, str | tuple[str, ...]]]) -> str:
+    """Text as ``sshd -T`` prints it: "keyword value" per line; a tuple is a comma list."""
+    return "".join(f"{k} {v if isinstance(v, str) else ','.join(v)}\n" for k, v in lines)
+
+
+_HARDENED_SIGNATURES = (
+    "ecdsa-sha2-nistp521",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp256",
+    "ssh-ed25519",
+    "rsa-sha2-512",
+    "rsa-sha2-256",
+)
 # `sshd -T` on a stock Debian 12 lab host (OpenSSH 9.2p1), the keywords the checks read.
-STOCK_DEBIAN12 = """\
-port 22
-clientaliveinterval 0
-clientalivecountmax 3
-permitrootlogin without-password
-passwordauthentication yes
-kbdinteractiveauthentication no
-permitemptypasswords no
-ciphers chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com
-macs umac-64-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,\
-hmac-sha1-etm@openssh.com,umac-64@openssh.com,umac-128@openssh.com,hmac-sha2-256,hmac-sha2-512,hmac-sha1
-kexalgorithms sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com,curve25519-sha256,curve25519-sha256@libssh.org,\
-ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,\
-diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,diffie-hellman-group14-sha256
-hostkeyalgorithms ssh-ed25519-cert-v01@openssh.com,ecdsa-sha2-nistp256-cert-v01@openssh.com,ssh-ed25519,\
-ecdsa-sha2-nistp256,sk-ssh-ed25519@openssh.com,rsa-sha2-512,rsa-sha2-256
-pubkeyacceptedalgorithms ssh-ed25519-cert-v01@openssh.com,ssh-ed25519,ecdsa-sha2-nistp256,\
-sk-ssh-ed25519@openssh.com,rsa-sha2-512,rsa-sha2-256
-hostkey /etc/ssh/ssh_host_rsa_key
-hostkey /etc/ssh/ssh_host_ecdsa_key
-hostkey /etc/ssh/ssh_host_ed25519_key
-"""
+STOCK_DEBIAN12 = _sshd_t(
+    [
+        ("port", "22"),
+        ("clientaliveinterval", "0"),
+        ("clientalivecountmax", "3"),
+        ("permitrootlogin", "without-password"),
+        ("passwordauthentication", "yes"),
+        ("kbdinteractiveauthentication", "no"),
+        ("permitemptypasswords", "no"),
+        (
+            "ciphers",
+            (
+                "chacha20-poly1305@openssh.com",
+                "aes128-ctr",
+                "aes192-ctr",
+                "aes256-ctr",
+                "aes128-gcm@openssh.com",
+                "aes256-gcm@openssh.com",
+            ),
+        ),
+        (
+            "macs",
+            (
+                "umac-64-etm@openssh.com",
+                "umac-128-etm@openssh.com",
+                "hmac-sha2-256-etm@openssh.com",
+                "hmac-sha2-512-etm@openssh.com",
+                "hmac-sha1-etm@openssh.com",
+                "umac-64@openssh.com",
+                "umac-128@openssh.com",
+                "hmac-sha2-256",
+                "hmac-sha2-512",
+                "hmac-sha1",
+            ),
+        ),
+        (
+            "kexalgorithms",
+            (
+                "sntrup761x25519-sha512",
+                "sntrup761x25519-sha512@openssh.com",
+                "curve25519-sha256",
+                "curve25519-sha256@libssh.org",
+                "ecdh-sha2-nistp256",
+                "ecdh-sha2-nistp384",
+                "ecdh-sha2-nistp521",
+                "diffie-hellman-group-exchange-sha256",
+                "diffie-hellman-group16-sha512",
+                "diffie-hellman-group18-sha512",
+                "diffie-hellman-group14-sha256",
+            ),
+        ),
+        (
+            "hostkeyalgorithms",
+            (
+                "ssh-ed25519-cert-v01@openssh.com",
+                "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+                "ssh-ed25519",
+                "ecdsa-sha2-nistp256",
+                "sk-ssh-ed25519@openssh.com",
+                "rsa-sha2-512",
+                "rsa-sha2-256",
+            ),
+        ),
+        (
+            "pubkeyacceptedalgorithms",
+            (
+                "ssh-ed25519-cert-v01@openssh.com",
+                "ssh-ed25519",
+                "ecdsa-sha2-nistp256",
+                "sk-ssh-ed25519@openssh.com",
+                "rsa-sha2-512",
+                "rsa-sha2-256",
+            ),
+        ),
+        ("hostkey", "/etc/ssh/ssh_host_rsa_key"),
+        ("hostkey", "/etc/ssh/ssh_host_ecdsa_key"),
+        ("hostkey", "/etc/ssh/ssh_host_ed25519_key"),
+    ]
+)
 # The same host after the ssh role.
-HARDENED_DEBIAN12 = """\
-port 22
-clientaliveinterval 300
-clientalivecountmax 2
-permitrootlogin no
-passwordauthentication no
-kbdinteractiveauthentication no
-permitemptypasswords no
-ciphers aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr
-macs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com,hmac-sha2-512,hmac-sha2-256
-kexalgorithms ecdh-sha2-nistp521,ecdh-sha2-nistp384,ecdh-sha2-nistp256,diffie-hellman-group18-sha512,\
-diffie-hellman-group16-sha512,diffie-hellman-group14-sha256
-hostkeyalgorithms ecdsa-sha2-nistp521,ecdsa-sha2-nistp384,ecdsa-sha2-nistp256,ssh-ed25519,rsa-sha2-512,rsa-sha2-256
-pubkeyacceptedalgorithms ecdsa-sha2-nistp521,ecdsa-sha2-nistp384,ecdsa-sha2-nistp256,ssh-ed25519,rsa-sha2-512,rsa-sha2-256
-"""
+HARDENED_DEBIAN12 = _sshd_t(
+    [
+        ("port", "22"),
+        ("clientaliveinterval", "300"),
+        ("clientalivecountmax", "2"),
+        ("permitrootlogin", "no"),
+        ("passwordauthentication", "no"),
+        ("kbdinteractiveauthentication", "no"),
+        ("permitemptypasswords", "no"),
+        (
+            "ciphers",
+            (
+                "aes256-gcm@openssh.com",
+                "aes128-gcm@openssh.com",
+                "aes256-ctr",
+                "aes192-ctr",
+                "aes128-ctr",
+            ),
+        ),
+        (
+            "macs",
+            (
+                "hmac-sha2-512-etm@openssh.com",
+                "hmac-sha2-256-etm@openssh.com",
+                "hmac-sha2-512",
+                "hmac-sha2-256",
+            ),
+        ),
+        (
+            "kexalgorithms",
+            (
+                "ecdh-sha2-nistp521",
+                "ecdh-sha2-nistp384",
+                "ecdh-sha2-nistp256",
+                "diffie-hellman-group18-sha512",
+                "diffie-hellman-group16-sha512",
+                "diffie-hellman-group14-sha256",
+            ),
+        ),
+        ("hostkeyalgorithms", _HARDENED_SIGNATURES),
+        ("pubkeyacceptedalgorithms", _HARDENED_SIGNATURES),
+    ]
+)
 # OpenSSH 8.0 (RHEL 8) names: pubkeyacceptedkeytypes, and challengeresponseauthentication.
-HARDENED_RHEL8_NAMES = HARDENED_DEBIAN12.replace(
-    "pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes"
-) + "challengeresponseauthentication no\n"
+HARDENED_RHEL8_NAMES = (
+    HARDENED_DEBIAN12.replace("pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes")
+    + "challengeresponseauthentication no\n"
+)
 
 # /proc/PID/cmdline of the listener (NULs shown as spaces).
 LISTENER_TITLE = "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups "
@@ -80,7 +180,12 @@ def test_daemon_options_from_rhel8_crypto_policy() -> None:
 
 def test_daemon_options_with_separate_arguments_and_config_file() -> None:
     cmdline = "/usr/sbin/sshd -D -f /etc/ssh/alt_config -o PermitRootLogin=yes -p 2222"
-    assert CHECK.daemon_options(cmdline) == ["-f", "/etc/ssh/alt_config", "-o", "PermitRootLogin=yes"]
+    assert CHECK.daemon_options(cmdline) == [
+        "-f",
+        "/etc/ssh/alt_config",
+        "-o",
+        "PermitRootLogin=yes",
+    ]
 
 
 def test_stock_debian_fails_every_ssh_control() -> None:
@@ -88,12 +193,19 @@ def test_stock_debian_fails_every_ssh_control() -> None:
     assert CHECK.root_login_problems(config) == ["permitrootlogin without-password"]
     assert CHECK.password_auth_problems(config) == ["passwordauthentication yes"]
     problems = " ".join(CHECK.crypto_problems(config))
-    for weak in ("chacha20-poly1305@openssh.com", "umac-64-etm@openssh.com", "hmac-sha1",
-                 "curve25519-sha256", "sntrup761x25519-sha512", "diffie-hellman-group-exchange-sha256",
-                 "sk-ssh-ed25519@openssh.com"):
+    for weak in (
+        "chacha20-poly1305@openssh.com",
+        "umac-64-etm@openssh.com",
+        "hmac-sha1",
+        "curve25519-sha256",
+        "sntrup761x25519-sha512",
+        "diffie-hellman-group-exchange-sha256",
+        "sk-ssh-ed25519@openssh.com",
+    ):
         assert weak in problems
     assert CHECK.idle_problems(config, 300, 900) == [
-        "clientaliveinterval 0, clientalivecountmax 3: the interval must be 1..300 s"]
+        "clientaliveinterval 0, clientalivecountmax 3: the interval must be 1..300 s"
+    ]
 
 
 def test_hardened_debian_passes_every_ssh_control() -> None:
@@ -126,7 +238,10 @@ def test_idle_timeout_bounds() -> None:
     assert problems(60, 3) == []
     assert problems(300, 3) == [
         "clientaliveinterval 300, clientalivecountmax 3: an unresponsive session lasts up to "
-        "1200 s, more than 900 s"]
+        "1200 s, more than 900 s"
+    ]
     assert problems(600, 0)[0].endswith("the interval must be 1..300 s")
-    assert problems(60, 0) == ["clientaliveinterval 60, clientalivecountmax 0: a count of 0 never ends a session"]
+    assert problems(60, 0) == [
+        "clientaliveinterval 60, clientalivecountmax 0: a count of 0 never ends a session"
+    ]
     assert CHECK.idle_problems({"clientaliveinterval": "x"}, 300, 900)[0].startswith("unreadable")

@@ -14,7 +14,8 @@ def check_module(name: str) -> ModuleType:
     """A compliance check module from tests/, imported under a private name."""
     path = PROJECT / "tests" / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"_driftvakt_check_{name}", path)
-    assert spec and spec.loader
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

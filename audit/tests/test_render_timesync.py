@@ -29,9 +29,10 @@ EXPECTED = {
 def _vars(family: str, **extra: Any) -> dict[str, Any]:
     facts = FAMILY_FACTS[family]
     ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
-    return role_vars(
+    variables: dict[str, Any] = role_vars(
         ROLE, facts, {"ansible_facts": ansible_facts, "timesync_ntp_servers": REGION, **extra}
     )
+    return variables
 
 
 @pytest.mark.parametrize("family", sorted(FAMILY_FACTS))

@@ -16,7 +16,7 @@ from pathlib import Path
 from driftvakt.errors import LabError
 from driftvakt.lab import image, inventory_writer, machine, network, rootfs
 from driftvakt.lab.config import LabConfig, LabHost
-from driftvakt.lab.system import Progress, preflight, run
+from driftvakt.lab.system import Progress, preflight, raise_inotify_limits, run
 
 __all__ = ["HostStatus", "LabConfig", "down", "status", "up"]
 
@@ -122,6 +122,7 @@ def up(cfg: LabConfig, count: int, progress: Progress) -> Path:
     network.check_subnet_free(cfg)
     started = time.monotonic()
     image.ensure_images(progress)
+    raise_inotify_limits(progress)
     _ensure_keys(cfg)
     previous = _saved_count(cfg)
     if previous and previous > count:  # shrinking: stop the hosts no longer wanted

@@ -76,6 +76,24 @@ def preflight(*dirs: Path) -> None:
             )
 
 
+# Every container's systemd and journald take inotify instances from the machine's per-user pool
+# (all containers run as root here); the default of 128 runs out at about 20 hosts.
+INOTIFY_LIMITS = {"max_user_instances": 8192, "max_user_watches": 524288}
+
+
+def raise_inotify_limits(progress: Progress) -> None:
+    """Raise the machine's inotify limits when they are too low for a lab (never lowers them)."""
+    for name, wanted in INOTIFY_LIMITS.items():
+        path = Path("/proc/sys/fs/inotify") / name
+        try:
+            current = int(path.read_text())
+            if current < wanted:
+                path.write_text(f"{wanted}\n")
+                progress.step(f"raised fs.inotify.{name} from {current} to {wanted} for the lab")
+        except (OSError, ValueError) as exc:
+            raise LabError(f"cannot raise fs.inotify.{name} to {wanted}: {exc}") from exc
+
+
 class Progress:
     """Step lines on stderr with elapsed time, so long work is visible."""
 

@@ -1,0 +1,194 @@
+"""The ssh role's platform names and rendered sshd configuration, for every family (no host).
+
+The rendered files are read in sshd's order (the main file, its Includes expanded in place,
+first value wins) and judged by the same evaluators the compliance checks use on ``sshd -T``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from test_parse_ssh import CHECK
+
+from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars
+
+PROJECT = Path(__file__).resolve().parents[2]
+ROLE = PROJECT / "roles" / "ssh"
+CONTROLS = (
+    "ssh_root_login_disabled",
+    "ssh_password_auth_disabled",
+    "ssh_crypto_nist",
+    "ssh_idle_timeout",
+)
+
+EXPECTED = {  # service, sftp-server, user-key keyword, sysconfig file
+    "debian12": ("ssh", "/usr/lib/openssh/sftp-server", "PubkeyAcceptedAlgorithms", ""),
+    "rhel8": (
+        "sshd",
+        "/usr/libexec/openssh/sftp-server",
+        "PubkeyAcceptedKeyTypes",
+        "/etc/sysconfig/sshd",
+    ),
+    "rhel9": ("sshd", "/usr/libexec/openssh/sftp-server", "PubkeyAcceptedAlgorithms", ""),
+    "rhel10": ("sshd", "/usr/libexec/openssh/sftp-server", "PubkeyAcceptedAlgorithms", ""),
+    "sles15": ("sshd", "/usr/lib/ssh/sftp-server", "PubkeyAcceptedKeyTypes", ""),
+}
+
+
+def _vars(family: str, **extra: Any) -> dict[str, Any]:
+    facts = FAMILY_FACTS[family]
+    ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
+    variables: dict[str, Any] = role_vars(ROLE, facts, {"ansible_facts": ansible_facts, **extra})
+    return variables
+
+
+def _rendered(family: str, **extra: Any) -> dict[str, str]:
+    """Target path -> rendered text of every file the role writes on this family."""
+    variables = _vars(family, **extra)
+    fragments = variables["__ssh_fragment_dir"]
+    files = {
+        variables["__ssh_config_path"]: render_template(ROLE, "etc/ssh/sshd_config.j2", variables)
+    }
+    for control in CONTROLS:
+        files[f"{fragments}/{control}.conf"] = render_template(
+            ROLE, f"etc/ssh/driftvakt.d/{control}.conf.j2", variables
+        )
+    if variables["__ssh_sysconfig_path"]:
+        files[variables["__ssh_sysconfig_path"]] = render_template(
+            ROLE, "etc/sysconfig/sshd.j2", variables
+        )
+    return files
+
+
+def _effective(files: dict[str, str], main: str, distro_dropins: dict[str, str]) -> dict[str, str]:
+    """sshd's reading order: Include expands its files (sorted) in place; first value wins."""
+    lines: list[str] = []
+
+    def read(text: str) -> None:
+        for raw in text.splitlines():
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            keyword, _, value = line.partition(" ")
+            if keyword.lower() == "include":
+                folder = value.rsplit("/", 1)[0]
+                for path in sorted(set(files) | set(distro_dropins)):
+                    if path.startswith(folder + "/") and path.endswith(".conf"):
+                        read(files.get(path) or distro_dropins[path])
+            else:
+                lines.append(f"{keyword} {value}")
+
+    read(files[main])
+    config: dict[str, str] = CHECK.parse_sshd_t("\n".join(lines))
+    return config
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
+def test_platform_names(family: str) -> None:
+    variables = _vars(family)
+    service, sftp, keyword, sysconfig = EXPECTED[family]
+    assert variables["__ssh_service"] == service
+    assert variables["__ssh_config_path"] == "/etc/ssh/sshd_config"
+    assert variables["__ssh_pubkey_keyword"] == keyword
+    assert variables["__ssh_sysconfig_path"] == sysconfig
+    assert variables["__ssh_managed_paths"] == [
+        "/etc/ssh/sshd_config",
+        "/etc/ssh/driftvakt.d",
+        *([sysconfig] if sysconfig else []),
+    ]
+    main = render_template(ROLE, "etc/ssh/sshd_config.j2", variables)
+    assert f"Subsystem sftp {sftp}" in main
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
+def test_controls_are_read_before_anything_else(family: str) -> None:
+    files = _rendered(family)
+    main = [
+        ln for ln in files["/etc/ssh/sshd_config"].splitlines() if ln and not ln.startswith("#")
+    ]
+    assert main[:2] == [
+        "Include /etc/ssh/driftvakt.d/*.conf",
+        "Include /etc/ssh/sshd_config.d/*.conf",
+    ]
+    assert all(text.startswith("#") for text in files.values())  # ansible_managed first
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
+def test_rendered_configuration_passes_the_checks(family: str) -> None:
+    # A hostile drop-in and RHEL 9's crypto-policy drop-in come later and cannot win.
+    hostile = {
+        "/etc/ssh/sshd_config.d/00-drift.conf": "PermitRootLogin yes\n"
+        "PasswordAuthentication yes\n"
+        "Ciphers chacha20-poly1305@openssh.com\n"
+        "ClientAliveInterval 0\n"
+    }
+    config = _effective(_rendered(family), "/etc/ssh/sshd_config", hostile)
+    assert CHECK.root_login_problems(config) == []
+    assert CHECK.password_auth_problems(config) == []
+    assert CHECK.crypto_problems(config) == []
+    assert (
+        CHECK.idle_problems(config, CHECK.DEFAULT_MAX_ALIVE_INTERVAL, CHECK.DEFAULT_IDLE_TIMEOUT)
+        == []
+    )
+
+
+def test_rhel8_opts_sshd_out_of_the_command_line_crypto_policy() -> None:
+    files = _rendered("rhel8")
+    assert "\nCRYPTO_POLICY=\n" in files["/etc/sysconfig/sshd"]
+    assert "/etc/sysconfig/sshd" not in _rendered("rhel9")
+
+
+def test_keeping_platform_dropins_is_optional() -> None:
+    main = _rendered("debian12", ssh_include_dropin_dir=False)["/etc/ssh/sshd_config"]
+    assert "Include /etc/ssh/sshd_config.d/*.conf" not in main
+    assert "Include /etc/ssh/driftvakt.d/*.conf" in main
+
+
+def test_defaults_match_the_argument_specs() -> None:
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())
+    options = specs["argument_specs"]["main"]["options"]
+    assert {k for k in defaults if not k.startswith("__")} == set(options)
+    assert all("default" not in spec for spec in options.values()), (
+        "defaults live in defaults/main.yml"
+    )
+
+
+def test_default_algorithms_are_within_the_checks_approved_sets() -> None:
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    for var, keyword in (
+        ("ssh_ciphers", "ciphers"),
+        ("ssh_macs", "macs"),
+        ("ssh_kex_algorithms", "kexalgorithms"),
+        ("ssh_host_key_algorithms", "hostkeyalgorithms"),
+        ("ssh_pubkey_accepted_algorithms", "pubkeyacceptedalgorithms"),
+    ):
+        assert set(defaults[var]) <= CHECK.APPROVED[keyword], var
+
+
+def test_role_passes_ansible_syntax_check(tmp_path: Path) -> None:
+    playbook = tmp_path / "play.yml"
+    playbook.write_text("- hosts: all\n  become: true\n  roles: [ssh]\n")
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "--syntax-check",
+            str(playbook),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+        },
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
