@@ -41,6 +41,16 @@ MIRROR_PACKAGES = (
     "firewalld",
     "python3-firewall",
     "rsyslog",
+    "auditd",
+    "aide",
+    "aide-common",
+    "clamav",
+    "clamav-daemon",
+    "clamav-freshclam",
+    "locales",
+    "libpam-pwquality",
+    "openssl",
+    "ca-certificates",
 )
 SERVICES_PACKAGES = ("chrony", "rsyslog")
 
