@@ -9,7 +9,7 @@ import sys
 import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from driftvakt import __version__
@@ -23,6 +23,7 @@ from driftvakt.reach import probe
 from driftvakt.results import Result, Run, Status, write_json_atomic
 from driftvakt.sshconfig import write as write_ssh_config
 from driftvakt.store import Store
+from driftvakt.waivers import Waiver, default_path, find, load
 
 SECRET_VARS = (
     "ansible_password",
@@ -114,6 +115,28 @@ def audit_hosts(
         shutil.rmtree(work, ignore_errors=True)
 
 
+def apply_waivers(
+    results: list[Result], waivers: list[Waiver], hosts: list[Target], today: date
+) -> None:
+    """fail/error -> waived under a valid waiver; an expired one is named, and changes nothing."""
+    groups = {t.name: set(t.groups) for t in hosts}
+    for r in results:
+        if r.status not in (Status.FAIL, Status.ERROR):
+            continue
+        waiver = find(waivers, r.control, r.host, groups.get(r.host, set()))
+        if waiver is None:
+            continue
+        if waiver.expired(today):
+            r.reason = f"{r.reason} [waiver {waiver.source} expired on {waiver.expires}]"
+            continue
+        r.evidence = [f"observed ({r.status.value}): {r.reason}", *r.evidence]
+        r.status = Status.WAIVED
+        r.reason = (
+            f"waived until {waiver.expires} ({waiver.risk_analysis}, approved by "
+            f"{waiver.approver}): {waiver.reason}"
+        )
+
+
 def run_audit(
     inventory: str | None,
     limit: str | None,
@@ -122,11 +145,14 @@ def run_audit(
     quiet: bool,
     project: Path | None = None,
     store_path: Path | None = None,
+    waivers_path: Path | None = None,
 ) -> int:
     project = (project or Path.cwd()).resolve()
     inventory = inventory or default_inventory()
     hosts = targets(inventory, limit)
     known = controls()
+    waivers_file = waivers_path or default_path(inventory)
+    waivers = load(waivers_file, set(known)) if waivers_path or waivers_file.exists() else []
     run = Run(
         id=str(uuid.uuid4()),
         started=_now(),
@@ -147,6 +173,7 @@ def run_audit(
     unknown = sorted({r.control for r in results} - set(known))
     if unknown:
         raise BadInputError(f"checks name controls missing from the catalog: {unknown}")
+    apply_waivers(results, waivers, hosts, datetime.now(UTC).date())
     run.results = sorted(results, key=lambda r: (r.host, list(known).index(r.control)))
     run.finished = _now()
     previous = store.latest(1)

@@ -75,6 +75,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         lang=args.lang,
         quiet=args.quiet or not sys.stderr.isatty(),
         store_path=Path(args.store) if args.store else None,
+        waivers_path=Path(args.waivers) if args.waivers else None,
     )
 
 
@@ -188,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--lang", choices=("sv", "en"), default="en")
     audit.add_argument("-q", "--quiet", action="store_true")
     audit.add_argument("--store", default=None, help="run store (default: var/driftvakt.db)")
+    audit.add_argument(
+        "--waivers",
+        default=None,
+        help="waiver file (default: waivers.yml beside the inventory, if present)",
+    )
     audit.set_defaults(func=cmd_audit)
 
     drift = sub.add_parser("drift", help="what changed between runs")

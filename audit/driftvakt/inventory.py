@@ -36,6 +36,7 @@ class Target:
     known_hosts: str | None
     os_family: str | None
     vars: dict[str, Any] = field(compare=False, repr=False)
+    groups: tuple[str, ...] = ()
 
 
 @contextmanager
@@ -146,4 +147,5 @@ def _target(inventory: str, name: str) -> Target:
         known_hosts=hv.get("driftvakt_known_hosts"),
         os_family=hv.get("ansible_os_family"),
         vars=hv,
+        groups=tuple(str(g) for g in hv.get("group_names", ())),
     )

@@ -23,12 +23,21 @@ from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars
 
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "firewall"
 PATHS = [
-    {"name": "management-ssh", "source": "10.77.1.1/32", "destination": "all",
-     "proto": "tcp", "port": 22},
-    {"name": "syslog", "source": "10.20.0.0/16", "destination": "logservers",
-     "proto": "udp", "port": 514},
-    {"name": "db", "source": "10.30.4.0/24", "destination": "db-01", "proto": "tcp",
-     "port": 5432},
+    {
+        "name": "management-ssh",
+        "source": "10.77.1.1/32",
+        "destination": "all",
+        "proto": "tcp",
+        "port": 22,
+    },
+    {
+        "name": "syslog",
+        "source": "10.20.0.0/16",
+        "destination": "logservers",
+        "proto": "udp",
+        "port": 514,
+    },
+    {"name": "db", "source": "10.30.4.0/24", "destination": "db-01", "proto": "tcp", "port": 5432},
 ]
 EXPECTED = {  # family: (default backend, nftables config, firewalld packages)
     "debian12": ("nftables", "/etc/nftables.conf", ["firewalld", "python3-firewall", "nftables"]),
@@ -40,15 +49,23 @@ EXPECTED = {  # family: (default backend, nftables config, firewalld packages)
 NFT = shutil.which("nft") or "/usr/sbin/nft"
 
 
-def _vars(family: str, host: str = "db-01", address: str = "10.30.4.7",
-          groups: tuple[str, ...] = ("dbservers",), paths: list[dict[str, Any]] | None = None
-          ) -> dict[str, Any]:
-    result: dict[str, Any] = role_vars(ROLE, FAMILY_FACTS[family], {
-        "firewall_approved_paths": PATHS if paths is None else paths,
-        "inventory_hostname": host,
-        "ansible_host": address,
-        "group_names": list(groups),
-    })
+def _vars(
+    family: str,
+    host: str = "db-01",
+    address: str = "10.30.4.7",
+    groups: tuple[str, ...] = ("dbservers",),
+    paths: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    result: dict[str, Any] = role_vars(
+        ROLE,
+        FAMILY_FACTS[family],
+        {
+            "firewall_approved_paths": PATHS if paths is None else paths,
+            "inventory_hostname": host,
+            "ansible_host": address,
+            "group_names": list(groups),
+        },
+    )
     return result
 
 
@@ -75,8 +92,9 @@ def _nft_check(text: str, tmp_path: Path) -> None:
         pytest.skip("nft -c needs nft and root on this machine")
     conf = tmp_path / "nftables.conf"
     conf.write_text(text)
-    result = subprocess.run([NFT, "-c", "-f", str(conf)], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [NFT, "-c", "-f", str(conf)], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, f"nft -c rejected the rendered ruleset: {result.stderr}"
 
 
@@ -94,9 +112,19 @@ def test_nftables_ruleset_renders_and_validates(family: str, tmp_path: Path) -> 
 
 
 def test_nftables_ipv6_paths_render_and_validate(tmp_path: Path) -> None:
-    v = _vars("debian12", address="2001:db8::7", paths=[
-        {"name": "mgmt6", "source": "2001:db8:1::/64", "destination": "all", "proto": "tcp",
-         "port": 22}])
+    v = _vars(
+        "debian12",
+        address="2001:db8::7",
+        paths=[
+            {
+                "name": "mgmt6",
+                "source": "2001:db8:1::/64",
+                "destination": "all",
+                "proto": "tcp",
+                "port": 22,
+            }
+        ],
+    )
     text = render_template(ROLE, "etc/nftables.conf.j2", v)
     assert "ip6 saddr 2001:db8:1::/64 ip6 daddr 2001:db8::7 tcp dport 22 accept" in text
     _nft_check(text, tmp_path)
@@ -110,15 +138,24 @@ def test_firewalld_zone_renders_one_rich_rule_per_path(family: str) -> None:
     assert zone.get("target") == "DROP"
     assert zone.find("icmp-block-inversion") is not None
     assert {b.get("name") for b in zone.findall("icmp-block")} == {
-        "destination-unreachable", "time-exceeded", "parameter-problem", "packet-too-big",
-        "neighbour-solicitation", "neighbour-advertisement"}
+        "destination-unreachable",
+        "time-exceeded",
+        "parameter-problem",
+        "packet-too-big",
+        "neighbour-solicitation",
+        "neighbour-advertisement",
+    }
     assert zone.findall("service") == []
     assert zone.findall("port") == []
     rules = [
-        (r.get("family"), r.find("source").get("address"),  # type: ignore[union-attr]
-         r.find("destination").get("address"),  # type: ignore[union-attr]
-         r.find("port").get("protocol"), r.find("port").get("port"),  # type: ignore[union-attr]
-         r.find("accept") is not None)
+        (
+            r.get("family"),
+            r.find("source").get("address"),  # type: ignore[union-attr]
+            r.find("destination").get("address"),  # type: ignore[union-attr]
+            r.find("port").get("protocol"),
+            r.find("port").get("port"),  # type: ignore[union-attr]
+            r.find("accept") is not None,
+        )
         for r in zone.findall("rule")
     ]
     assert rules == [
@@ -142,6 +179,7 @@ def test_argument_spec_defaults_match_role_defaults() -> None:
 
 
 # ------------------------------------------------------------------ the role's filter plugin
+
 
 def _plugin() -> ModuleType:
     path = ROLE / "filter_plugins" / "firewall_paths.py"
@@ -169,7 +207,8 @@ def test_path_errors() -> None:
         "path b: port 0 is not an integer 1-65535",
     ]
     assert errors(PATHS, "db-01.example") == [
-        "firewall_host_address 'db-01.example' is not an IP address"]
+        "firewall_host_address 'db-01.example' is not an IP address"
+    ]
 
 
 def test_paths_covering_the_management_connection() -> None:
@@ -182,10 +221,14 @@ def test_paths_covering_the_management_connection() -> None:
 
 def test_listing_canonical_ignores_order_and_markers() -> None:
     canonical = _plugin().firewall_listing_canonical
-    runtime = ("driftvakt (active)\n  target: DROP\n  interfaces: eth0\n"
-               "  icmp-blocks: b a\n  rich rules: \n\trule family=\"ipv4\" accept\n")
-    permanent = ("driftvakt\n  target: DROP\n  interfaces: \n"
-                 "  icmp-blocks: a b\n  rich rules: \n\trule family=\"ipv4\" accept\n")
+    runtime = (
+        "driftvakt (active)\n  target: DROP\n  interfaces: eth0\n"
+        '  icmp-blocks: b a\n  rich rules: \n\trule family="ipv4" accept\n'
+    )
+    permanent = (
+        "driftvakt\n  target: DROP\n  interfaces: \n"
+        '  icmp-blocks: a b\n  rich rules: \n\trule family="ipv4" accept\n'
+    )
     assert canonical(runtime) == canonical(permanent)
     assert canonical(runtime.replace("target: DROP", "target: ACCEPT")) != canonical(permanent)
     drifted = permanent.replace("  rich rules:", "  ports: 8080/tcp\n  rich rules:")

@@ -1,0 +1,90 @@
+"""Waivers: waived is never pass, expired ones stop counting, malformed files name file:line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from driftvakt.audit import apply_waivers
+from driftvakt.errors import BadInputError
+from driftvakt.inventory import Target
+from driftvakt.results import Result, Status
+from driftvakt.waivers import default_path, load
+
+KNOWN = {"auditd_running", "ntp_region_servers"}
+GOOD = """\
+waivers:
+  - control: auditd_running
+    hosts: [lab]
+    reason: containers get no kernel audit socket
+    risk_analysis: RA-2026-014
+    approver: Anna Andersson
+    expires: 2027-06-30
+"""
+
+
+def _file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "waivers.yml"
+    path.write_text(text)
+    return path
+
+
+def _host(name: str, groups: tuple[str, ...]) -> Target:
+    return Target(name, "10.0.0.1", 22, None, None, "ssh", False, "", None, None, {}, groups)
+
+
+def test_valid_waiver_turns_fail_into_waived_not_pass(tmp_path: Path) -> None:
+    waivers = load(_file(tmp_path, GOOD), KNOWN)
+    results = [
+        Result("lab-01", "auditd_running", Status.FAIL, reason="auditd inactive"),
+        Result("lab-01", "ntp_region_servers", Status.FAIL, reason="pool.ntp.org"),
+        Result("web1", "auditd_running", Status.FAIL, reason="auditd inactive"),
+    ]
+    apply_waivers(
+        results, waivers, [_host("lab-01", ("lab",)), _host("web1", ("prod",))], dt.date(2027, 1, 1)
+    )
+    assert [r.status for r in results] == [Status.WAIVED, Status.FAIL, Status.FAIL]
+    assert "RA-2026-014" in results[0].reason
+    assert "auditd inactive" in results[0].evidence[0]
+
+
+def test_expired_waiver_stops_counting_and_says_so(tmp_path: Path) -> None:
+    waivers = load(_file(tmp_path, GOOD), KNOWN)
+    results = [Result("lab-01", "auditd_running", Status.FAIL, reason="auditd inactive")]
+    apply_waivers(results, waivers, [_host("lab-01", ("lab",))], dt.date(2027, 7, 1))
+    assert results[0].status is Status.FAIL
+    assert "expired on 2027-06-30" in results[0].reason
+
+
+def test_a_pass_stays_a_pass(tmp_path: Path) -> None:
+    results = [Result("lab-01", "auditd_running", Status.PASS)]
+    apply_waivers(
+        results,
+        load(_file(tmp_path, GOOD), KNOWN),
+        [_host("lab-01", ("lab",))],
+        dt.date(2027, 1, 1),
+    )
+    assert results[0].status is Status.PASS
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("waivers:\n  - control: [unclosed\n", r"waivers\.yml:\d+: not valid YAML"),
+        (GOOD.replace("    approver: Anna Andersson\n", ""), r"waivers\.yml:2: missing approver"),
+        (GOOD.replace("auditd_running", "no_such_control"), r"waivers\.yml:2: unknown control"),
+        (GOOD.replace("2027-06-30", "next summer"), r"waivers\.yml:2: expires must be a date"),
+        (GOOD + "    note: extra\n", r"waivers\.yml:2: unknown field\(s\) note"),
+        ("- control: x\n", r"waivers\.yml:1: expected a mapping"),
+    ],
+)
+def test_malformed_waivers_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(BadInputError, match=message):
+        load(_file(tmp_path, text), KNOWN)
+
+
+def test_default_path_is_beside_the_inventory(tmp_path: Path) -> None:
+    assert default_path(str(tmp_path)) == tmp_path / "waivers.yml"
+    assert default_path(str(tmp_path / "hosts.ini")) == tmp_path / "waivers.yml"
