@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import getpass
-import shutil
 import subprocess
 import sys
-import tempfile
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from driftvakt import __version__
 from driftvakt.catalog import controls
-from driftvakt.checkrun import run_checks
+from driftvakt.collect import collect
 from driftvakt.drift import compare, format_text
 from driftvakt.errors import BadInputError
 from driftvakt.exitcodes import Exit
 from driftvakt.inventory import Target, targets
-from driftvakt.reach import probe
+from driftvakt.lab.system import Progress
 from driftvakt.results import Result, Run, Status, write_json_atomic
-from driftvakt.sshconfig import write as write_ssh_config
 from driftvakt.store import Store
 from driftvakt.waivers import Waiver, default_path, find, load
 
@@ -67,52 +63,19 @@ def _secrets(hosts: list[Target]) -> tuple[str, ...]:
     return tuple(sorted({str(t.vars[k]) for t in hosts for k in SECRET_VARS if t.vars.get(k)}))
 
 
-def _host_spec(target: Target, ssh_config: Path, control_dir: Path) -> str:
-    sudo = "&sudo=true" if target.become else ""
-    return (
-        f"ssh://{target.name}?ssh_config={ssh_config}&controlpath={control_dir}/%C&timeout=10{sudo}"
-    )
-
-
 def audit_hosts(
-    hosts: list[Target], inventory: str, project: Path, secrets: tuple[str, ...]
+    hosts: list[Target],
+    inventory: str,
+    project: Path,
+    secrets: tuple[str, ...],
+    cache: Path,
+    quiet: bool = True,
 ) -> list[Result]:
-    work = Path(tempfile.mkdtemp(prefix="driftvakt-audit-"))
-    try:
-        ssh_config = write_ssh_config(hosts, work)
-        with ThreadPoolExecutor(max_workers=min(16, len(hosts))) as pool:
-            reasons = dict(
-                zip(
-                    (t.name for t in hosts),
-                    pool.map(lambda t: probe(t, ssh_config, 20), hosts),
-                    strict=True,
-                )
-            )
-        reachable = [t for t in hosts if reasons[t.name] is None]
-        results: list[Result] = []
-        if reachable:
-            collector = run_checks(
-                project / "tests",
-                [_host_spec(t, ssh_config, work) for t in reachable],
-                inventory,
-                project,
-                secrets,
-            )
-            results.extend(collector.results)
-        for t in hosts:
-            reason = reasons[t.name]
-            if reason is not None:
-                results.extend(
-                    Result(t.name, cid, Status.ERROR, reason=reason) for cid in controls()
-                )
-        return results
-    finally:
-        subprocess.run(
-            ["ssh", "-F", str(work / "ssh_config"), "-O", "exit", "*"],
-            capture_output=True,
-            check=False,
-        )
-        shutil.rmtree(work, ignore_errors=True)
+    progress = Progress(quiet)
+    collection = collect(hosts, inventory, project, secrets, cache, progress=progress.step)
+    trips = sorted(set(collection.round_trips.values()))
+    progress.step(f"done: {collection.rounds} evaluation round(s); round trips per host: {trips}")
+    return collection.results
 
 
 def apply_waivers(
@@ -169,7 +132,8 @@ def run_audit(
     store = Store(store_path or project / "var" / "driftvakt.db")
     # Recorded before any host is touched: a killed audit shows as incomplete, never as half a run.
     store.begin(run.to_json())
-    results = audit_hosts(hosts, inventory, project, _secrets(hosts))
+    cache = store.path.with_suffix(".prefetch.json")
+    results = audit_hosts(hosts, inventory, project, _secrets(hosts), cache, quiet)
     unknown = sorted({r.control for r in results} - set(known))
     if unknown:
         raise BadInputError(f"checks name controls missing from the catalog: {unknown}")

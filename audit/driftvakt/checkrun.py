@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from driftvakt.redact import redact
+from driftvakt.replay import NeedCommand
 from driftvakt.results import Result, Status
 
 EVIDENCE_LINES = 6
@@ -47,10 +48,15 @@ class _Recorder:
 class ResultCollector:
     """pytest plugin: one Result per (host, control) check."""
 
-    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, secrets: tuple[str, ...] = (), select: set[tuple[str, str]] | None = None
+    ) -> None:
         self.results: list[Result] = []
         self.secrets = secrets
         self.collected: list[str] = []
+        self.select = select  # (host, test id) pairs to run; None: all
+        self.pending: set[tuple[str, str]] = set()  # waiting for reads not yet fetched
+        self.test_controls: dict[str, str] = {}  # test id -> control id
 
     @staticmethod
     def _control(item: pytest.Item) -> str | None:
@@ -66,8 +72,18 @@ class ResultCollector:
             return getattr(getattr(spec, "backend", None), "get_hostname", lambda: None)()
         return str(host.backend.get_hostname())
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
         self.collected = sorted({c for c in map(self._control, items) if c})
+        self.test_controls = {_test_id(i): c for i in items if (c := self._control(i))}
+        if self.select is None:
+            return
+        keep = [i for i in items if (self._host(i) or "", _test_id(i)) in self.select]
+        dropped = [i for i in items if i not in keep]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = keep
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
@@ -92,6 +108,9 @@ class ResultCollector:
         report = yield
         control, host = self._control(item), self._host(item)
         if control is None or host is None:
+            return report
+        if call.excinfo is not None and call.excinfo.errisinstance(NeedCommand):
+            self.pending.add((host, _test_id(item)))
             return report
         if report.when == "call" or (report.when == "setup" and not report.passed):
             self.results.append(self._result(item, call, report, control, host))
@@ -184,6 +203,11 @@ def _message(text: str) -> list[str]:
 _EVIDENCE = pytest.StashKey[list[str]]()
 
 
+def _test_id(item: pytest.Item) -> str:
+    """The test without its host parameter: module::function."""
+    return item.nodeid.split("[", 1)[0]
+
+
 def _one_line(text: str, limit: int = 300) -> str:
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     return line[:limit]
@@ -195,8 +219,9 @@ def run_checks(
     inventory: str,
     rootdir: Path,
     secrets: tuple[str, ...] = (),
+    select: set[tuple[str, str]] | None = None,
 ) -> ResultCollector:
-    collector = ResultCollector(secrets)
+    collector = ResultCollector(secrets, select)
     args = [
         str(checks),
         f"--hosts={','.join(host_specs)}",
@@ -213,7 +238,8 @@ def run_checks(
     ]
     with contextlib.redirect_stdout(io.StringIO()) as output:
         code = pytest.main(args, plugins=[collector])
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not collector.results:
+    ran = collector.results or collector.pending
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not ran:
         last = _one_line(output.getvalue().strip().splitlines()[-1] if output.getvalue() else "")
         from driftvakt.errors import BadInputError
 

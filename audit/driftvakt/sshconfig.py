@@ -1,15 +1,12 @@
-"""An OpenSSH client config for the audit, built from the targets' Ansible connection vars.
+"""Read the OpenSSH options Ansible users put in ``ansible_ssh_common_args``.
 
-Host keys are verified (StrictHostKeyChecking yes) against the inventory's known_hosts file
-(``-o UserKnownHostsFile=`` in ``ansible_ssh_common_args``) or the user's default one.
+The audit's own SSH transport honours the known_hosts file and a jump host given there, so a
+host is reached the way ``ansible-playbook`` reaches it.
 """
 
 from __future__ import annotations
 
 import shlex
-from pathlib import Path
-
-from driftvakt.inventory import Target
 
 # ssh -o options we let through from ansible_ssh_common_args; anything weakening host-key
 # checking is deliberately not among them.
@@ -44,36 +41,3 @@ def common_args_options(args: str) -> dict[str, str]:
             if key.lower() in PASSED_OPTIONS:
                 options[key.lower()] = val.strip()
     return options
-
-
-def render(targets: list[Target], timeout: int) -> str:
-    blocks = []
-    for t in targets:
-        opts = common_args_options(t.ssh_common_args)
-        if t.known_hosts:
-            opts["userknownhostsfile"] = t.known_hosts
-        lines = [
-            f"Host {t.name}",
-            f"  HostName {t.address}",
-            f"  Port {t.port}",
-            "  StrictHostKeyChecking yes",
-            "  BatchMode yes",
-            f"  ConnectTimeout {timeout}",
-            "  ServerAliveInterval 5",
-            "  ServerAliveCountMax 3",
-            "  LogLevel ERROR",
-        ]
-        if t.user:
-            lines.append(f"  User {t.user}")
-        if t.private_key:
-            lines += [f"  IdentityFile {t.private_key}", "  IdentitiesOnly yes"]
-        lines += [f"  {key} {value}" for key, value in sorted(opts.items())]
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks) + "\n"
-
-
-def write(targets: list[Target], folder: Path, timeout: int = 10) -> Path:
-    path = folder / "ssh_config"
-    path.write_text(render(targets, timeout))
-    path.chmod(0o600)
-    return path

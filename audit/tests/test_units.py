@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from driftvakt.audit import exit_code
 from driftvakt.inventory import Target
-from driftvakt.reach import explain_ssh_failure
 from driftvakt.redact import redact
 from driftvakt.report import drift, render
 from driftvakt.results import Result, Run, Status
 from driftvakt.sshconfig import common_args_options
-from driftvakt.sshconfig import render as render_ssh
+from driftvakt.transport import Output
+from driftvakt.transport.batch import BatchParseError, parse, script
 
 
 def _target(**kw: Any) -> Target:
@@ -42,39 +44,6 @@ def test_common_args_keep_known_hosts_and_jump_but_never_weaken_host_keys() -> N
         "proxyjump": "bastion",
         "proxycommand": "ssh -W %h:%p gw",
     }
-
-
-def test_ssh_config_is_strict() -> None:
-    text = render_ssh([_target(ssh_common_args="-o StrictHostKeyChecking=no")], 7)
-    assert "StrictHostKeyChecking yes" in text
-    assert "StrictHostKeyChecking no" not in text
-    assert "ConnectTimeout 7" in text
-
-
-def test_changed_host_key_is_named_as_possible_mitm() -> None:
-    err = (
-        "@@@@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n"
-        "Host key verification failed."
-    )
-    line = explain_ssh_failure(_target(), err, "/lab/known_hosts")
-    assert "man-in-the-middle" in line
-    assert "/lab/known_hosts" in line
-    assert "\n" not in line
-
-
-def test_auth_and_refused_and_unknown_key_messages() -> None:
-    assert "authentication failed for ops@10.0.0.5:22" in explain_ssh_failure(
-        _target(), "ops@10.0.0.5: Permission denied (publickey).", None
-    )
-    assert "connection refused" in explain_ssh_failure(
-        _target(), "ssh: connect to host 10.0.0.5 port 22: Connection refused", None
-    )
-    assert "not in" in explain_ssh_failure(
-        _target(),
-        "No ED25519 host key is known for 10.0.0.5 and you have requested strict "
-        "checking.\nHost key verification failed.",
-        None,
-    )
 
 
 def test_redaction_hides_hashes_keys_and_named_secrets() -> None:
@@ -111,3 +80,29 @@ def test_report_is_self_contained_bilingual_and_shows_drift() -> None:
     assert "http://" not in html_sv
     assert "https://" not in html_sv
     assert "Baseline compliance report" in render(after, "en")
+
+
+def test_batch_script_round_trips_any_output_through_a_real_shell() -> None:
+    import subprocess
+
+    commands = ["printf 'a\\nb'", "echo err >&2; exit 3", "printf '@@driftvakt 0 0 x y'", "cat"]
+    done = subprocess.run(
+        ["sh", "-s"], input=script(commands), capture_output=True, text=True, check=True
+    )
+    out = parse(commands, done.stdout.encode())
+    assert out[commands[0]] == Output(0, b"a\nb", b"")
+    assert out[commands[1]] == Output(3, b"", b"err\n")
+    assert out[commands[2]].stdout == b"@@driftvakt 0 0 x y"
+    assert out[commands[3]] == Output(0, b"", b""), "stdin is closed for every command"
+
+
+def test_a_batch_cut_short_is_an_error_not_a_partial_pass() -> None:
+    import subprocess
+
+    commands = ["true", "echo one", "echo two"]
+    done = subprocess.run(
+        ["sh", "-s"], input=script(commands), capture_output=True, text=True, check=True
+    )
+    cut = done.stdout.encode().split(b"\n")[:2]  # the host died after two results
+    with pytest.raises(BatchParseError, match="stopped after 2 of 3"):
+        parse(commands, b"\n".join(cut))

@@ -1,0 +1,157 @@
+"""SSH with paramiko: one persistent connection per host, host keys verified, never added.
+
+Host keys come from the inventory's ``UserKnownHostsFile`` (``ansible_ssh_common_args``) or the
+user's ``~/.ssh/known_hosts``; an unknown key is refused and a changed key is named as a
+possible man-in-the-middle. A single ``ProxyJump`` hop is supported through a second paramiko
+connection.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import paramiko
+
+from driftvakt.inventory import Target
+from driftvakt.sshconfig import common_args_options
+from driftvakt.transport import Output, TransportError
+from driftvakt.transport.batch import BatchParseError, parse, script
+
+
+def known_hosts_file(target: Target) -> Path:
+    opts = common_args_options(target.ssh_common_args)
+    chosen = target.known_hosts or opts.get("userknownhostsfile") or "~/.ssh/known_hosts"
+    return Path(os.path.expanduser(chosen.split()[0]))
+
+
+class SshTransport:
+    def __init__(self, target: Target, timeout: float = 20, password: str | None = None) -> None:
+        self.target = target
+        self.timeout = timeout
+        self._password = password
+        self._client: paramiko.SSHClient | None = None
+        self._jump: paramiko.SSHClient | None = None
+
+    def _new_client(self) -> paramiko.SSHClient:
+        client = paramiko.SSHClient()
+        path = known_hosts_file(self.target)
+        try:
+            client.load_host_keys(str(path))
+        except FileNotFoundError as exc:
+            raise TransportError(
+                f"{self.target.name}: known_hosts file {path} does not exist; "
+                "collect and verify the host keys first"
+            ) from exc
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        return client
+
+    def _sock(self) -> Any:
+        jump = common_args_options(self.target.ssh_common_args).get("proxyjump")
+        if not jump:
+            return None
+        user, _, hostport = jump.rpartition("@")
+        host, _, port = hostport.partition(":")
+        self._jump = self._new_client()
+        self._connect(self._jump, host, int(port or 22), user or self.target.user, None)
+        transport = self._jump.get_transport()
+        assert transport is not None
+        return transport.open_channel(
+            "direct-tcpip", (self.target.address, self.target.port), ("127.0.0.1", 0)
+        )
+
+    def _connect(
+        self, client: paramiko.SSHClient, host: str, port: int, user: str | None, sock: Any
+    ) -> None:
+        t = self.target
+        where = f"{host}:{port}"
+        try:
+            client.connect(
+                host,
+                port=port,
+                username=user,
+                key_filename=t.private_key,
+                password=self._password,
+                timeout=self.timeout,
+                banner_timeout=self.timeout,
+                auth_timeout=self.timeout,
+                sock=sock,
+                allow_agent=True,
+                look_for_keys=t.private_key is None,
+            )
+        except paramiko.BadHostKeyException as exc:
+            raise TransportError(
+                f"host key of {t.name} ({where}) has CHANGED since it was recorded in "
+                f"{known_hosts_file(t)}: possible man-in-the-middle. Verify the new key out of "
+                f"band before replacing it; nothing was audited"
+            ) from exc
+        except paramiko.AuthenticationException as exc:
+            raise TransportError(
+                f"authentication failed for {user or '(default user)'}@{where}: "
+                f"check ansible_user and the private key for {t.name}"
+            ) from exc
+        except paramiko.SSHException as exc:
+            if "not found in known_hosts" in str(exc):
+                raise TransportError(
+                    f"host key of {t.name} ({where}) is not in {known_hosts_file(t)}: verify "
+                    "its fingerprint and add it (strict host-key checking is on)"
+                ) from exc
+            raise TransportError(f"{t.name}: SSH to {where} failed: {exc}") from exc
+        except ConnectionRefusedError as exc:
+            raise TransportError(
+                f"{t.name}: nothing accepts SSH on {where} (connection refused): is sshd up?"
+            ) from exc
+        except TimeoutError as exc:
+            raise TransportError(
+                f"{t.name}: no answer from {where} within {self.timeout:.0f}s"
+            ) from exc
+        except OSError as exc:
+            raise TransportError(
+                f"{t.name}: unreachable at {where} ({exc.strerror or exc})"
+            ) from exc
+
+    def connect(self) -> None:
+        if self._client is not None:
+            return
+        client = self._new_client()
+        self._connect(client, self.target.address, self.target.port, self.target.user, self._sock())
+        transport = client.get_transport()
+        if transport is not None:
+            transport.set_keepalive(5)
+        self._client = client
+
+    def run_batch(self, commands: list[str]) -> dict[str, Output]:
+        if not commands:
+            return {}
+        self.connect()
+        assert self._client is not None
+        text = script(commands)
+        budget = self.timeout + 2 * len(commands)  # per-host ceiling: a hung host ends here
+        try:
+            stdin, stdout, _ = self._client.exec_command("sh -s", timeout=budget)
+            stdin.write(text)
+            stdin.channel.shutdown_write()
+            data = stdout.read()
+        except TimeoutError as exc:
+            raise TransportError(
+                f"{self.target.name}: the host stopped answering (no result "
+                f"within {budget:.0f}s); the rest of the fleet goes on"
+            ) from exc
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            raise TransportError(
+                f"{self.target.name}: connection lost during the audit "
+                f"({exc or type(exc).__name__})"
+            ) from exc
+        try:
+            return parse(commands, data)
+        except BatchParseError as exc:
+            raise TransportError(
+                f"{self.target.name}: connection lost during the audit ({exc})"
+            ) from exc
+
+    def close(self) -> None:
+        for client in (self._client, self._jump):
+            if client is not None:
+                client.close()
+        self._client = self._jump = None
