@@ -17,6 +17,7 @@ from driftvakt.errors import BadInputError
 from driftvakt.exitcodes import Exit
 from driftvakt.inventory import Target, targets
 from driftvakt.lab.system import Progress
+from driftvakt.lock import exclusive
 from driftvakt.results import Result, Run, Status, write_json_atomic
 from driftvakt.store import Store
 from driftvakt.waivers import Waiver, default_path, find, load
@@ -70,9 +71,12 @@ def audit_hosts(
     secrets: tuple[str, ...],
     cache: Path,
     quiet: bool = True,
+    timeout: float = 20,
 ) -> list[Result]:
     progress = Progress(quiet)
-    collection = collect(hosts, inventory, project, secrets, cache, progress=progress.step)
+    collection = collect(
+        hosts, inventory, project, secrets, cache, timeout=timeout, progress=progress.step
+    )
     trips = sorted(set(collection.round_trips.values()))
     progress.step(f"done: {collection.rounds} evaluation round(s); round trips per host: {trips}")
     return collection.results
@@ -109,6 +113,8 @@ def run_audit(
     project: Path | None = None,
     store_path: Path | None = None,
     waivers_path: Path | None = None,
+    timeout: float = 20,
+    wait: float = 600,
 ) -> int:
     project = (project or Path.cwd()).resolve()
     inventory = inventory or default_inventory()
@@ -129,11 +135,31 @@ def run_audit(
     )
     if not quiet:
         print(f"auditing {len(hosts)} host(s) against {len(known)} controls …", file=sys.stderr)
-    store = Store(store_path or project / "var" / "driftvakt.db")
+    store_file = store_path or project / "var" / "driftvakt.db"
+    with exclusive(store_file.with_suffix(".lock"), wait):
+        return _locked_audit(
+            run, hosts, inventory, project, store_file, waivers, output, lang, quiet, timeout
+        )
+
+
+def _locked_audit(
+    run: Run,
+    hosts: list[Target],
+    inventory: str,
+    project: Path,
+    store_file: Path,
+    waivers: list[Waiver],
+    output: Path,
+    lang: str,
+    quiet: bool,
+    timeout: float,
+) -> int:
+    known = controls()
+    store = Store(store_file)
     # Recorded before any host is touched: a killed audit shows as incomplete, never as half a run.
     store.begin(run.to_json())
     cache = store.path.with_suffix(".prefetch.json")
-    results = audit_hosts(hosts, inventory, project, _secrets(hosts), cache, quiet)
+    results = audit_hosts(hosts, inventory, project, _secrets(hosts), cache, quiet, timeout)
     unknown = sorted({r.control for r in results} - set(known))
     if unknown:
         raise BadInputError(f"checks name controls missing from the catalog: {unknown}")

@@ -76,6 +76,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         quiet=args.quiet or not sys.stderr.isatty(),
         store_path=Path(args.store) if args.store else None,
         waivers_path=Path(args.waivers) if args.waivers else None,
+        timeout=args.timeout,
+        wait=args.wait,
     )
 
 

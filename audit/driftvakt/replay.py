@@ -19,6 +19,11 @@ from testinfra.backend import base
 from driftvakt.transport import Output
 
 BACKEND_NAME = "driftvakt"
+COMMAND_NOT_FOUND = 127  # POSIX sh's exit status for a command it cannot find
+
+
+class CommandMissing(Exception):
+    """The host has no such command: the check cannot see, so its result is an error."""
 
 
 class NeedCommand(BaseException):
@@ -53,6 +58,11 @@ class ReplayBackend(base.BaseBackend):  # type: ignore[misc]
             with session.lock:
                 session.missing.add(full)
             raise NeedCommand(full)
+        if output.rc == COMMAND_NOT_FOUND:
+            detail = output.stderr.decode(errors="replace").strip().splitlines()
+            raise CommandMissing(
+                f"command not found on {self.host_name}: {detail[-1] if detail else command}"
+            )
         return self.result(output.rc, self.encode(full), output.stdout, output.stderr)
 
 
