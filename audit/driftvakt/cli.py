@@ -192,6 +192,18 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("-q", "--quiet", action="store_true")
     audit.add_argument("--store", default=None, help="run store (default: var/driftvakt.db)")
     audit.add_argument(
+        "--timeout",
+        type=float,
+        default=20,
+        help="seconds a host may take to connect or to answer (default 20)",
+    )
+    audit.add_argument(
+        "--wait",
+        type=float,
+        default=600,
+        help="seconds to wait for another audit using the same store",
+    )
+    audit.add_argument(
         "--waivers",
         default=None,
         help="waiver file (default: waivers.yml beside the inventory, if present)",
