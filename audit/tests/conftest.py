@@ -1,5 +1,26 @@
+from __future__ import annotations
+
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 # labkit and friends are plain helper modules beside the tests
 sys.path.insert(0, str(Path(__file__).parent))
+
+from labkit import PROJECT, driftvakt, playbook
+
+CI_LAB, CI_HOSTS = "ci", 3
+
+
+@pytest.fixture(scope="session")
+def ci_lab() -> Iterator[Path]:
+    """Three real lab hosts, hardened with site.yml; shared by the control and fault tests."""
+    driftvakt("lab", "up", "--name", CI_LAB, "--hosts", str(CI_HOSTS), timeout=1800)
+    inventory = PROJECT / "inventories" / f"lab-{CI_LAB}"
+    first = playbook(inventory)
+    assert first.rc == 0, first.output[-4000:]
+    assert first.total("changed") > 0
+    yield inventory
+    driftvakt("lab", "down", "--name", CI_LAB)

@@ -92,7 +92,10 @@ def playbook(inventory: Path, *args: str) -> PlaybookRun:
 
 
 def audit(inventory: Path, out: Path, *extra: str) -> tuple[int, dict[str, Any]]:
-    done = driftvakt("audit", "-i", str(inventory), "-o", str(out), "-q", *extra, check=False)
+    store = ["--store", str(out.parent / "runs.db")] if "--store" not in extra else []
+    done = driftvakt(
+        "audit", "-i", str(inventory), "-o", str(out), "-q", *store, *extra, check=False
+    )
     if not out.exists():
         raise AssertionError(f"audit wrote no result (exit {done.returncode}): {done.stderr}")
     data = json.loads(out.read_text())
@@ -116,3 +119,36 @@ def inject(lab: str, host: str, script: str) -> None:
 
 def _quote(script: str) -> str:
     return "'" + script.replace("'", "'\"'\"'") + "'"
+
+
+def container_pid(lab: str, host: str) -> int:
+    """PID (on this machine) of the lab host's PID 1, for nsenter when SSH is down."""
+    from driftvakt.lab import LabConfig
+    from driftvakt.lab.machine import nspawn_pids
+
+    cfg = LabConfig(lab, PROJECT)
+    nspawn = nspawn_pids(cfg.state / "hosts" / host)[0]
+    children = Path(f"/proc/{nspawn}/task/{nspawn}/children").read_text().split()
+    return int(children[0])
+
+
+def console(lab: str, host: str, command: str) -> None:
+    """Run a root command inside a lab host without SSH (as its console would)."""
+    pid = container_pid(lab, host)
+    subprocess.run(
+        ["nsenter", "--target", str(pid), "--all", "sh", "-c", command],
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
+
+
+def netns_pids(lab: str, host: str) -> list[int]:
+    from driftvakt.lab import LabConfig
+
+    cfg = LabConfig(lab, PROJECT)
+    target = next(h for h in cfg.targets(9) if h.name == host)
+    out = subprocess.run(
+        ["ip", "netns", "pids", cfg.netns(target)], capture_output=True, text=True, check=True
+    ).stdout
+    return [int(p) for p in out.split()]

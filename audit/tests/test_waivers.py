@@ -58,6 +58,17 @@ def test_expired_waiver_stops_counting_and_says_so(tmp_path: Path) -> None:
     assert "expired on 2027-06-30" in results[0].reason
 
 
+def test_an_error_is_never_waived(tmp_path: Path) -> None:
+    results = [Result("lab-01", "auditd_running", Status.ERROR, reason="unreachable")]
+    apply_waivers(
+        results,
+        load(_file(tmp_path, GOOD), KNOWN),
+        [_host("lab-01", ("lab",))],
+        dt.date(2027, 1, 1),
+    )
+    assert results[0].status is Status.ERROR
+
+
 def test_a_pass_stays_a_pass(tmp_path: Path) -> None:
     results = [Result("lab-01", "auditd_running", Status.PASS)]
     apply_waivers(

@@ -1,0 +1,238 @@
+"""Faults on real lab hosts: each gives `error` with a one-line actionable reason, never `pass`,
+and the rest of the fleet is audited as usual."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from labkit import BIN, PROJECT, audit, console, driftvakt, lab_possible, netns_pids
+
+from driftvakt.catalog import controls
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(lab_possible() is not None, reason=str(lab_possible())),
+]
+LAB = "ci"
+CANARY = "Canary-Secret-7f3a9c"
+
+
+def _variant(inventory: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "inventory"
+    shutil.copytree(inventory, copy)
+    return copy
+
+
+def _group_vars(inv: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((inv / "group_vars" / "all.yml").read_text())
+    return data
+
+
+def _by_host(data: dict[str, Any]) -> dict[str, set[str]]:
+    hosts: dict[str, set[str]] = {}
+    for r in data["results"]:
+        hosts.setdefault(r["host"], set()).add(r["status"])
+    return hosts
+
+
+def _reasons(data: dict[str, Any], host: str) -> set[str]:
+    return {r["reason"] for r in data["results"] if r["host"] == host}
+
+
+def _assert_only_host_errors(data: dict[str, Any], host: str, words: str) -> None:
+    statuses = _by_host(data)
+    assert statuses[host] == {"error"}, f"{host} must be error for every control"
+    assert {r["control"] for r in data["results"] if r["host"] == host} == set(controls())
+    assert all(words in reason for reason in _reasons(data, host)), _reasons(data, host)
+    assert all("\n" not in reason for reason in _reasons(data, host))
+    for other, seen in statuses.items():
+        if other != host:
+            assert "error" not in seen, f"{other} must be audited as usual"
+
+
+def test_host_down(ci_lab: Path, tmp_path: Path) -> None:
+    inv = _variant(ci_lab, tmp_path)
+    hosts = yaml.safe_load((inv / "hosts.yml").read_text())
+    lab_hosts = hosts["all"]["children"]["lab"]["hosts"]
+    subnet = lab_hosts["lab-01"]["ansible_host"].rsplit(".", 1)[0]
+    lab_hosts["lab-ghost"] = {"ansible_host": f"{subnet}.250"}
+    (inv / "hosts.yml").write_text(yaml.safe_dump(hosts))
+    code, data = audit(inv, tmp_path / "r.json", "--timeout", "4")
+    _assert_only_host_errors(data, "lab-ghost", "lab-ghost")
+    assert code == 2
+
+
+def test_wrong_key(ci_lab: Path, tmp_path: Path) -> None:
+    inv = _variant(ci_lab, tmp_path)
+    key = tmp_path / "wrong_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    (inv / "host_vars" / "lab-02.yml").write_text(
+        (inv / "host_vars" / "lab-02.yml").read_text() + f"ansible_ssh_private_key_file: {key}\n"
+    )
+    code, data = audit(inv, tmp_path / "r.json")
+    _assert_only_host_errors(data, "lab-02", "authentication failed for ops@")
+    assert code == 2
+
+
+def test_changed_host_key_is_refused_as_possible_mitm(ci_lab: Path, tmp_path: Path) -> None:
+    inv = _variant(ci_lab, tmp_path)
+    group = _group_vars(inv)
+    known = Path(group["ansible_ssh_common_args"].split("UserKnownHostsFile=")[1].split()[0])
+    other = tmp_path / "other_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    fake = " ".join(other.with_suffix(".pub").read_text().split()[:2])
+    lines = [
+        f"{line.split()[0]} {fake}" if "lab-01" in line.split()[0].split(",") else line
+        for line in known.read_text().splitlines()
+    ]
+    forged = tmp_path / "known_hosts"
+    forged.write_text("\n".join(lines) + "\n")
+    group["ansible_ssh_common_args"] = (
+        f"-o UserKnownHostsFile={forged} -o StrictHostKeyChecking=yes"
+    )
+    (inv / "group_vars" / "all.yml").write_text(yaml.safe_dump(group))
+    code, data = audit(inv, tmp_path / "r.json")
+    _assert_only_host_errors(data, "lab-01", "man-in-the-middle")
+    assert code == 2
+
+
+def test_sshd_killed_mid_audit(ci_lab: Path, tmp_path: Path) -> None:
+    # A command the checks run kills every sshd on the host while the batch is running.
+    fake = "/usr/local/sbin/chronyc"
+    console(
+        LAB,
+        "lab-03",
+        f"printf '#!/bin/sh\\npkill -9 sshd\\nsleep 5\\n' > {fake} && chmod 755 {fake}",
+    )
+    try:
+        (tmp_path / "c").mkdir()
+        code, data = audit(ci_lab, tmp_path / "c" / "r.json", "--timeout", "8")
+    finally:
+        console(LAB, "lab-03", f"rm -f {fake}; systemctl restart ssh")
+    statuses = _by_host(data)
+    assert statuses["lab-03"] == {"error"}
+    assert any(
+        "connection lost" in r or "stopped answering" in r for r in _reasons(data, "lab-03")
+    ), _reasons(data, "lab-03")
+    assert "error" not in statuses["lab-01"]
+    assert code == 2
+
+
+def test_hanging_host_times_out_and_the_fleet_finishes(ci_lab: Path, tmp_path: Path) -> None:
+    frozen = netns_pids(LAB, "lab-02")
+    for pid in frozen:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        code, data = audit(ci_lab, tmp_path / "r.json", "--timeout", "5")
+        took = time.monotonic() - started
+    finally:
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+    _assert_only_host_errors(data, "lab-02", "lab-02")
+    assert took < 60
+    assert code == 2
+
+
+def test_missing_command_is_an_error(ci_lab: Path, tmp_path: Path) -> None:
+    console(LAB, "lab-01", "mv /usr/bin/chronyc /usr/bin/chronyc.away")
+    try:
+        _, data = audit(ci_lab, tmp_path / "r.json", "--limit", "lab-01")
+    finally:
+        console(LAB, "lab-01", "mv /usr/bin/chronyc.away /usr/bin/chronyc")
+    missing = [r for r in data["results"] if "command not found" in r["reason"]]
+    assert missing, "a check needing chronyc must say the command is missing"
+    assert {r["status"] for r in missing} == {"error"}
+
+
+def test_malformed_inventory_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    bad = tmp_path / "hosts.yml"
+    bad.write_text("all:\n  hosts:\n    a: [broken\n")
+    done = driftvakt("audit", "-i", str(bad), "-o", str(tmp_path / "r.json"), check=False)
+    assert done.returncode == 3
+    assert done.stderr.strip().count("\n") == 0
+    assert f"{bad}:" in done.stderr
+    assert not (tmp_path / "r.json").exists()
+
+
+def _start_audit(inv: Path, out: Path, store: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            str(BIN / "driftvakt"),
+            "audit",
+            "-i",
+            str(inv),
+            "-o",
+            str(out),
+            "--store",
+            str(store),
+            "-q",
+            *extra,
+        ],
+        cwd=PROJECT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_two_audits_at_once_wait_and_corrupt_nothing(ci_lab: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.db"
+    first = _start_audit(ci_lab, tmp_path / "a.json", store)
+    second = _start_audit(ci_lab, tmp_path / "b.json", store)
+    outs = [p.communicate(timeout=300) for p in (first, second)]
+    assert {first.returncode, second.returncode} <= {0, 1}
+    assert any("waiting for the audit running as pid" in err for _, err in outs)
+    verify = driftvakt("store", "verify", "--store", str(store))
+    assert "intact: 2 runs" in verify.stdout
+
+
+def test_auditor_killed_mid_run_leaves_earlier_runs_intact(ci_lab: Path, tmp_path: Path) -> None:
+    store = tmp_path / "runs.db"
+    code, _ = audit(ci_lab, tmp_path / "first.json", "--store", str(store))
+    assert code in (0, 1)
+    frozen = netns_pids(LAB, "lab-02")
+    for pid in frozen:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        victim = _start_audit(ci_lab, tmp_path / "killed.json", store, "--timeout", "60")
+        time.sleep(4)
+        victim.kill()
+        victim.wait(timeout=30)
+    finally:
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+    verify = driftvakt("store", "verify", "--store", str(store), check=False)
+    assert verify.returncode == 0, verify.stdout
+    assert "intact: 1 runs" in verify.stdout
+    assert "incomplete: run" in verify.stdout
+    assert not (tmp_path / "killed.json").exists()
+
+
+def test_canary_secret_reaches_no_output_log_report_or_store(ci_lab: Path, tmp_path: Path) -> None:
+    inv = _variant(ci_lab, tmp_path)
+    group = _group_vars(inv)
+    group.update(
+        ansible_become_password=CANARY,
+        ansible_password=CANARY,
+        ansible_ssh_private_key_passphrase=CANARY,
+    )
+    (inv / "group_vars" / "all.yml").write_text(yaml.safe_dump(group))
+    store = tmp_path / "runs.db"
+    out = tmp_path / "r.json"
+    done = driftvakt("audit", "-i", str(inv), "-o", str(out), "--store", str(store), check=False)
+    report = tmp_path / "r.html"
+    driftvakt("report", str(out), "-o", str(report))
+    assert done.returncode in (0, 1), done.stderr
+    for text in (done.stdout, done.stderr):
+        assert CANARY not in text
+    for path in (out, report, store, *store.parent.glob("runs.*")):
+        assert CANARY.encode() not in path.read_bytes(), path
