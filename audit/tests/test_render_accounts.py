@@ -1,0 +1,115 @@
+"""The accounts role on every family (no host): paths, the NOPASSWD rewrite, the group filter."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from test_parse_accounts import RIGHTS, SUDOERS
+
+from driftvakt.rendering import FAMILY_FACTS, role_vars
+
+PROJECT = Path(__file__).resolve().parents[2]
+ROLE = PROJECT / "roles" / "accounts"
+TASKS = ROLE / "tasks" / "accounts_sudo_nopasswd_automation_only.yml"
+
+
+def _vars(family: str, **extra: Any) -> dict[str, Any]:
+    facts = FAMILY_FACTS[family]
+    ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
+    result: dict[str, Any] = role_vars(ROLE, facts, {"ansible_facts": ansible_facts, **extra})
+    return result
+
+
+def _rewrite(text: str, automation: list[str]) -> str:
+    task = yaml.safe_load(TASKS.read_text())[1]["ansible.builtin.replace"]
+    variables = _vars("debian12", accounts_automation=automation, __re=task["regexp"])
+    replace = task["replace"].replace("\\g<1>", "\\1")
+    return re.sub(variables["__re"], replace, text, flags=re.MULTILINE)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
+def test_platform_paths(family: str) -> None:
+    variables = _vars(family)
+    assert variables["__accounts_sudoers"] == "/etc/sudoers"
+    assert variables["__accounts_sudoers_dir"] == "/etc/sudoers.d"
+    assert variables["__accounts_visudo"] == "/usr/sbin/visudo"
+    assert {"sudo", "wheel"} <= set(variables["accounts_admin_groups"])
+
+
+def test_nopasswd_rewrite_spares_only_automation_accounts() -> None:
+    rewritten = _rewrite(SUDOERS, ["ops"])
+    assert "ops ALL=(ALL:ALL) NOPASSWD: ALL" in rewritten
+    assert "dbadmin ALL=(root) PASSWD: /usr/bin/systemctl restart cron" in rewritten
+    assert RIGHTS.nopasswd_for_people(RIGHTS.parse_sudoers(rewritten), ["ops"]) == []
+    assert _rewrite(rewritten, ["ops"]) == rewritten  # idempotent
+
+
+def test_nopasswd_rewrite_with_groups_comments_and_no_automation() -> None:
+    text = "# ops ALL=(ALL) NOPASSWD: ALL\n%wheel ALL=(ALL) NOPASSWD: ALL\nopsx ALL=NOPASSWD: ALL\n"
+    rewritten = _rewrite(text, ["ops"])
+    assert rewritten.splitlines() == [
+        "# ops ALL=(ALL) NOPASSWD: ALL",
+        "%wheel ALL=(ALL) PASSWD: ALL",
+        "opsx ALL=PASSWD: ALL",
+    ]
+    assert "NOPASSWD" not in _rewrite("ops ALL=(ALL) NOPASSWD: ALL\n", []).replace("#", "")
+
+
+def test_group_filter_finds_unapproved_admin_members() -> None:
+    path = ROLE / "filter_plugins" / "accounts_groups.py"
+    spec = importlib.util.spec_from_file_location("accounts_groups", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    lines = ["sudo:x:27:ops,appadmin", "adm:x:4:appadmin", "users:x:100:dbadmin", "wheel:x:10:"]
+    assert module.supplementary_groups(lines) == {
+        "ops": ["sudo"],
+        "appadmin": ["sudo", "adm"],
+        "dbadmin": ["users"],
+    }
+    assert module.supplementary_groups(lines, ["sudo", "wheel"]) == {
+        "ops": ["sudo"],
+        "appadmin": ["sudo", "adm"],
+    }
+
+
+def test_defaults_match_the_argument_specs() -> None:
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())
+    options = specs["argument_specs"]["main"]["options"]
+    assert set(defaults) == set(options)
+    assert all("default" not in spec for spec in options.values())
+
+
+def syntax_check(role: str, tmp_path: Path) -> None:
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(f"- hosts: all\n  become: true\n  roles: [{role}]\n")
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "--syntax-check",
+            str(playbook),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+        },
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_role_passes_ansible_syntax_check(tmp_path: Path) -> None:
+    syntax_check("accounts", tmp_path)

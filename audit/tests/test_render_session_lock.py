@@ -1,0 +1,60 @@
+"""The session_lock role on every family (no host): the rendered profile.d script really makes
+TMOUT read-only in a bash login shell, and tolerates being sourced twice."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from test_parse_session_lock import CHECK
+from test_render_accounts import syntax_check
+
+from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars
+
+ROLE = Path(__file__).resolve().parents[2] / "roles" / "session_lock"
+
+
+def _vars(family: str, **extra: Any) -> dict[str, Any]:
+    facts = FAMILY_FACTS[family]
+    ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
+    result: dict[str, Any] = role_vars(ROLE, facts, {"ansible_facts": ansible_facts, **extra})
+    return result
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
+def test_profile_path_and_rendered_script(family: str) -> None:
+    variables = _vars(family)
+    assert variables["__session_lock_profile_path"] == "/etc/profile.d/driftvakt-tmout.sh"
+    text = render_template(ROLE, "etc/profile.d/driftvakt-tmout.sh.j2", variables)
+    assert text.startswith("#")
+    assert "TMOUT=900" in text and "readonly TMOUT" in text
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_script_makes_tmout_readonly_even_when_sourced_twice(tmp_path: Path) -> None:
+    script = tmp_path / "tmout.sh"
+    script.write_text(
+        render_template(
+            ROLE, "etc/profile.d/driftvakt-tmout.sh.j2", _vars("rhel9", session_lock_tmout=600)
+        )
+    )
+    probe = f'. {script}; . {script}; printf "TMOUT=%s\\n" "$TMOUT"; readonly -p | grep " TMOUT="'
+    done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=False)
+    assert done.stderr == ""
+    timeout = CHECK.parse_probe(done.stdout)
+    assert (timeout.seconds, timeout.readonly) == (600, True)
+    assert CHECK.problems(timeout, 900) == []
+
+
+def test_defaults_match_the_argument_specs() -> None:
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())
+    assert set(defaults) == set(specs["argument_specs"]["main"]["options"])
+
+
+def test_role_passes_ansible_syntax_check(tmp_path: Path) -> None:
+    syntax_check("session_lock", tmp_path)
