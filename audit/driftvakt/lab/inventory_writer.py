@@ -92,9 +92,9 @@ def write(cfg: LabConfig, hosts: list[LabHost]) -> Path:
                 },
             ],
             "logging_central_host": svc.address,
-            # auditd cannot run in a container (no kernel audit socket, docs/lab.md): it is
-            # configured and enabled, not started; auditd_running reports that, honestly.
-            "logging_auditd_start": False,
+            # The lab's only administrator is the automation account Ansible and the auditor use.
+            "accounts_admins": [LAB_ADMIN],
+            "accounts_automation": [LAB_ADMIN],
             "driftvakt_lab": {
                 "services_host": svc.address,
                 "mirror_url": f"http://{svc.address}/debian",
