@@ -12,6 +12,7 @@ import os
 from typing import Any
 
 import pytest
+
 from driftvakt.inventory import host_variables
 
 
