@@ -27,10 +27,18 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # RFC 4890 section 4.4.1), in nft's names.
 ICMP_NEEDED = {
     "ipv4": frozenset({"destination-unreachable", "time-exceeded", "parameter-problem"}),
-    "ipv6": frozenset({
-        "destination-unreachable", "packet-too-big", "time-exceeded", "parameter-problem",
-        "nd-router-advert", "nd-neighbor-solicit", "nd-neighbor-advert", "nd-redirect",
-    }),
+    "ipv6": frozenset(
+        {
+            "destination-unreachable",
+            "packet-too-big",
+            "time-exceeded",
+            "parameter-problem",
+            "nd-router-advert",
+            "nd-neighbor-solicit",
+            "nd-neighbor-advert",
+            "nd-redirect",
+        }
+    ),
 }
 # firewalld's ICMP type names -> nft's, per family (None: firewalld defines it for that family
 # only in the other one).
@@ -75,12 +83,71 @@ class AcceptRule:
     iif: str | None = None
     icmp: tuple[str, frozenset[str]] | None = None  # (family, types)
     unconditional: bool = False  # accepts everything the clause says, e.g. a service, a target
+    base: str = ""  # nftables: the input base chain the rule is reached from
 
     def describe(self) -> str:
         return f"{self.where}: {self.text}"
 
 
+# ---------------------------------------------------------------- one read of the whole state
+
+# One command reads everything both checks need, whichever backend runs, so an audit needs a
+# single round trip per host. Sections start with "## <name>" lines.
+STATE_COMMAND = "; ".join(
+    [
+        "for u in firewalld nftables; do"
+        ' echo "## unit $u $(systemctl is-active $u.service 2>/dev/null)'
+        ' $(systemctl is-enabled $u.service 2>/dev/null)"; done',
+        "if systemctl is-active --quiet firewalld.service; then"
+        " echo '## default-zone'; firewall-cmd --get-default-zone 2>&1",
+        " echo '## zones'; firewall-cmd --list-all-zones 2>&1",
+        " echo '## permanent-zones'; firewall-cmd --permanent --list-all-zones 2>&1",
+        " echo '## policies'; firewall-cmd --list-all-policies 2>&1",
+        " else echo '## nft'; nft -j list ruleset 2>&1; echo \"## nft-rc $?\"; fi",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Unit:
+    active: str  # systemctl is-active: active, inactive, failed, ...
+    enabled: str  # systemctl is-enabled: enabled, disabled, masked, "" (no such unit)
+
+
+@dataclass
+class FirewallState:
+    units: dict[str, Unit]
+    sections: dict[str, str]
+
+    @property
+    def backend(self) -> str:
+        """The firewall that actually runs: firewalld when its daemon is active, else nftables."""
+        return "firewalld" if self.units["firewalld"].active == "active" else "nftables"
+
+
+def parse_state(text: str) -> FirewallState:
+    units: dict[str, Unit] = {}
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("## unit "):
+            name, *states = line[len("## unit ") :].split()
+            units[name] = Unit(*[*states, "", ""][:2])
+            current = None
+        elif line.startswith("## nft-rc "):
+            sections["nft-rc"] = [line.split()[-1]]
+            current = None
+        elif line.startswith("## "):
+            current = sections.setdefault(line[3:].strip(), [])
+        elif current is not None:
+            current.append(line)
+    for name in ("firewalld", "nftables"):
+        units.setdefault(name, Unit("", ""))
+    return FirewallState(units, {k: "\n".join(v) for k, v in sections.items()})
+
+
 # ---------------------------------------------------------------- approved paths (inventory)
+
 
 def host_paths(
     paths: Iterable[Mapping[str, Any]], hostname: str, groups: Iterable[str]
@@ -105,6 +172,7 @@ def host_networks(addresses: Iterable[str]) -> tuple[Network, ...]:
 
 # ---------------------------------------------------------------- judging
 
+
 def _within(nets: tuple[Network, ...] | None, outer: Iterable[Network]) -> bool:
     if nets is None:
         return False
@@ -125,8 +193,10 @@ def exception_kind(rule: AcceptRule) -> str | None:
         return "loopback"
     if rule.icmp is not None:
         family, types = rule.icmp
-        allowed = ICMP_NEEDED["ipv4"] | ICMP_NEEDED["ipv6"] if family == "any" else (
-            ICMP_NEEDED.get(family, frozenset())
+        allowed = (
+            ICMP_NEEDED["ipv4"] | ICMP_NEEDED["ipv6"]
+            if family == "any"
+            else (ICMP_NEEDED.get(family, frozenset()))
         )
         if types and types <= allowed:
             return "icmp"
@@ -156,7 +226,8 @@ def unapproved(
 ) -> list[str]:
     """Evidence lines for every accept rule that is neither an exception nor an approved path."""
     return [
-        r.describe() for r in rules
+        r.describe()
+        for r in rules
         if exception_kind(r) is None and approving_path(r, paths, host) is None
     ]
 
@@ -167,14 +238,21 @@ def missing(
     """Approved paths for this host that no accept rule opens exactly."""
     rules = list(rules)
     present = {
-        p.name for p in paths for r in rules
-        if not r.unconditional and r.proto == p.proto and r.dports == frozenset({p.port})
-        and r.saddr == (p.source,) and r.daddr is not None and set(r.daddr) <= set(host)
+        p.name
+        for p in paths
+        for r in rules
+        if not r.unconditional
+        and r.proto == p.proto
+        and r.dports == frozenset({p.port})
+        and r.saddr == (p.source,)
+        and r.daddr is not None
+        and set(r.daddr) <= set(host)
     }
     return [f"{p.name} ({p.source} -> {p.proto}/{p.port})" for p in paths if p.name not in present]
 
 
 # ---------------------------------------------------------------- nftables (nft -j list ruleset)
+
 
 def _objects(ruleset: str | Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
     data = json.loads(ruleset) if isinstance(ruleset, str) else ruleset
@@ -184,8 +262,9 @@ def _objects(ruleset: str | Mapping[str, Any], kind: str) -> list[dict[str, Any]
 def nft_input_chains(ruleset: str | Mapping[str, Any]) -> list[InputChain]:
     """The base chains of type filter on hook input, with their policy."""
     return [
-        InputChain(f"{c['family']} {c['table']} {c['name']}", c["family"],
-                   c.get("policy", "accept"))
+        InputChain(
+            f"{c['family']} {c['table']} {c['name']}", c["family"], c.get("policy", "accept")
+        )
         for c in _objects(ruleset, "chain")
         if c.get("hook") == "input" and c.get("type") == "filter"
     ]
@@ -260,8 +339,9 @@ def _left_name(left: Any) -> str:
     return json.dumps(left, sort_keys=True)
 
 
-def _rule_from_exprs(exprs: list[dict[str, Any]], comment: str | None
-                     ) -> tuple[dict[str, Any], list[str], str | None, str | None]:
+def _rule_from_exprs(
+    exprs: list[dict[str, Any]], comment: str | None
+) -> tuple[dict[str, Any], list[str], str | None, str | None]:
     """Fold a rule's expressions: (constraints, text parts, verdict, jump target)."""
     found: dict[str, Any] = {}
     parts: list[str] = []
@@ -323,28 +403,60 @@ def nft_accept_rules(ruleset: str | Mapping[str, Any]) -> list[AcceptRule]:
         rules_by_chain.setdefault((r["family"], r["table"], r["chain"]), []).append(r)
     result: list[AcceptRule] = []
 
-    def walk(key: tuple[str, str, str], inherited: dict[str, Any], prefix: list[str],
-             seen: frozenset[tuple[str, str, str]]) -> None:
+    def walk(
+        base: str,
+        key: tuple[str, str, str],
+        inherited: dict[str, Any],
+        prefix: list[str],
+        seen: frozenset[tuple[str, str, str]],
+    ) -> None:
         for r in rules_by_chain.get(key, []):
             found, parts, verdict, target = _rule_from_exprs(r.get("expr", []), r.get("comment"))
             merged = {**inherited, **{k: v for k, v in found.items() if v is not None}}
             text = " ".join([*prefix, *parts])
             where = f"{key[0]} {key[1]} {key[2]} (handle {r.get('handle')})"
             if verdict == "accept":
-                result.append(AcceptRule(where=where, text=f"{text} accept".strip(), **merged))
+                result.append(
+                    AcceptRule(where=where, text=f"{text} accept".strip(), base=base, **merged)
+                )
             elif verdict == "jump" and target:
                 nxt = (key[0], key[1], target)
                 if nxt not in seen:
-                    walk(nxt, merged, [*prefix, *parts, f"jump {target} ->"], seen | {nxt})
+                    walk(base, nxt, merged, [*prefix, *parts, f"jump {target} ->"], seen | {nxt})
 
     for c in _objects(ruleset, "chain"):
         if c.get("hook") == "input" and c.get("type") == "filter":
             key = (c["family"], c["table"], c["name"])
-            walk(key, {}, [], frozenset({key}))
+            walk(" ".join(key), key, {}, [], frozenset({key}))
     return result
 
 
+def nft_judge(
+    ruleset: str | Mapping[str, Any], paths: list[ApprovedPath], host: tuple[Network, ...]
+) -> tuple[list[str], list[str]]:
+    """(unapproved accepts, missing paths) of an nftables ruleset.
+
+    A packet enters only if every input base chain lets it through, so when chains with policy
+    drop exist, they alone decide what is admitted: each must accept nothing beyond the
+    approved paths and exceptions, and each must open every approved path. An accept rule in a
+    policy-accept chain next to them admits nothing more, and is not judged. Without any drop
+    chain (a failed default deny, judged by the other control) every input chain is judged.
+    """
+    chains = nft_input_chains(ruleset)
+    judged = [c.where for c in chains if c.policy == "drop"] or [c.where for c in chains]
+    rules = nft_accept_rules(ruleset)
+    extra = unapproved([r for r in rules if r.base in judged], paths, host)
+    absent: list[str] = []
+    for base in judged:
+        here = missing([r for r in rules if r.base == base], paths, host)
+        absent += [f"{m} in {base}" if len(judged) > 1 else m for m in here]
+    if not chains:
+        absent = missing([], paths, host)
+    return extra, absent
+
+
 # ---------------------------------------------------------------- firewalld (firewall-cmd text)
+
 
 @dataclass
 class FirewalldBlock:
@@ -369,7 +481,7 @@ def parse_firewalld_listing(text: str) -> dict[str, FirewalldBlock]:
             continue
         if not raw[0].isspace():
             head = raw.split()
-            current = FirewalldBlock(head[0], "active" in raw[len(head[0]):])
+            current = FirewalldBlock(head[0], "active" in raw[len(head[0]) :])
             blocks[current.name] = current
             in_rich = False
             continue
@@ -390,8 +502,14 @@ def parse_rich_rule(rule: str) -> dict[str, Any]:
     """A firewalld rich rule as a dict: family, source/destination (None when negated),
     element (service/port/protocol/icmp-type/...), its attributes, and the action."""
     tokens = shlex.split(rule)
-    out: dict[str, Any] = {"family": None, "source": None, "destination": None,
-                           "element": None, "attrs": {}, "action": None}
+    out: dict[str, Any] = {
+        "family": None,
+        "source": None,
+        "destination": None,
+        "element": None,
+        "attrs": {},
+        "action": None,
+    }
     i = 0
 
     def attrs_from(j: int) -> tuple[dict[str, str], int, bool]:
@@ -419,8 +537,17 @@ def parse_rich_rule(rule: str) -> dict[str, Any]:
             out[tok] = None if negated else found.get("address")
             out[f"{tok}_negated"] = negated
             out[f"{tok}_other"] = {k: v for k, v in found.items() if k != "address"}
-        elif tok in ("service", "port", "protocol", "icmp-type", "icmp-block", "forward-port",
-                     "source-port", "masquerade", "tcp-mss-clamp"):
+        elif tok in (
+            "service",
+            "port",
+            "protocol",
+            "icmp-type",
+            "icmp-block",
+            "forward-port",
+            "source-port",
+            "masquerade",
+            "tcp-mss-clamp",
+        ):
             found, i, _ = attrs_from(i + 1)
             out["element"], out["attrs"] = tok, found
         elif tok in ("log", "audit", "nflog"):
@@ -459,11 +586,21 @@ def rich_rule_accepts(where: str, rule: str) -> list[AcceptRule]:
     daddr = host_networks([r["destination"]]) if r["destination"] else None
     element, attrs = r["element"], r["attrs"]
     if element == "port" and attrs.get("protocol") in ("tcp", "udp"):
-        return [AcceptRule(where, rule, saddr=saddr, daddr=daddr, proto=attrs["protocol"],
-                           dports=_port_set(attrs.get("port", "")))]
+        return [
+            AcceptRule(
+                where,
+                rule,
+                saddr=saddr,
+                daddr=daddr,
+                proto=attrs["protocol"],
+                dports=_port_set(attrs.get("port", "")),
+            )
+        ]
     if element == "icmp-type":
-        return [AcceptRule(where, rule, saddr=saddr, daddr=daddr, icmp=(fam, frozenset({n})))
-                for fam, n in _icmp_families(attrs.get("name", ""), family)]
+        return [
+            AcceptRule(where, rule, saddr=saddr, daddr=daddr, icmp=(fam, frozenset({n})))
+            for fam, n in _icmp_families(attrs.get("name", ""), family)
+        ]
     # service, protocol, source-port, forward-port, no element at all: not a single path
     return [AcceptRule(where, rule, saddr=saddr, daddr=daddr, unconditional=True)]
 
@@ -477,8 +614,9 @@ def firewalld_accepts(block: FirewalldBlock, kind: str = "zone") -> list[AcceptR
         result.append(AcceptRule(where, f"service {service} (any source)", unconditional=True))
     for port in block.values("ports"):
         number, _, proto = port.partition("/")
-        result.append(AcceptRule(where, f"port {port} (any source)", proto=proto,
-                                 dports=_port_set(number)))
+        result.append(
+            AcceptRule(where, f"port {port} (any source)", proto=proto, dports=_port_set(number))
+        )
     for key in ("protocols", "source-ports", "forward-ports"):
         for value in block.values(key):
             result.append(AcceptRule(where, f"{key} {value}", unconditional=True))
@@ -487,12 +625,14 @@ def firewalld_accepts(block: FirewalldBlock, kind: str = "zone") -> list[AcceptR
         if block.fields.get("icmp-block-inversion") == "yes":
             for name in blocks:
                 for fam, n in _icmp_families(name, None):
-                    result.append(AcceptRule(where, f"icmp {name} ({fam})",
-                                             icmp=(fam, frozenset({n}))))
+                    result.append(
+                        AcceptRule(where, f"icmp {name} ({fam})", icmp=(fam, frozenset({n})))
+                    )
         elif block.fields.get("target") == "default":
             shown = ", ".join(blocks) or "none"
-            result.append(AcceptRule(where, f"all ICMP types except blocked ({shown})",
-                                     unconditional=True))
+            result.append(
+                AcceptRule(where, f"all ICMP types except blocked ({shown})", unconditional=True)
+            )
     if kind == "policy" and block.fields.get("target") == "ACCEPT":
         result.append(AcceptRule(where, "target ACCEPT", unconditional=True))
     for rule in block.rich_rules:

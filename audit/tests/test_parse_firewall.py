@@ -501,3 +501,122 @@ def test_firewalld_icmp_router_advertisement_opens_ipv4_type() -> None:
 def test_firewalld_targets() -> None:
     assert {"DROP", "REJECT", "%%REJECT%%", "default"} == fw.DENY_TARGETS
     assert _zone(name="trusted").fields["target"] not in fw.DENY_TARGETS
+
+
+# ------------------------------------------------------------------ the one state read
+
+
+def test_state_of_an_nftables_host() -> None:
+    # STATE_COMMAND on lab-02: firewalld not installed, nftables.service active.
+    text = (
+        "## unit firewalld inactive \n## unit nftables active enabled\n## nft\n"
+        + json.dumps(GOOD)
+        + "\n## nft-rc 0\n"
+    )
+    state = fw.parse_state(text)
+    assert state.backend == "nftables"
+    assert state.units["firewalld"] == fw.Unit("inactive", "")
+    assert state.units["nftables"] == fw.Unit("active", "enabled")
+    assert state.sections["nft-rc"] == "0"
+    assert fw.nft_accept_rules(json.loads(state.sections["nft"])) == fw.nft_accept_rules(GOOD)
+
+
+def test_state_of_a_firewalld_host() -> None:
+    text = (
+        "## unit firewalld active enabled\n## unit nftables inactive masked\n"
+        "## default-zone\ndriftvakt\n## zones\n"
+        + ZONES
+        + "## permanent-zones\n"
+        + ZONES
+        + "## policies\n"
+        + POLICIES
+    )
+    state = fw.parse_state(text)
+    assert state.backend == "firewalld"
+    assert state.units["nftables"] == fw.Unit("inactive", "masked")
+    assert state.sections["default-zone"].strip() == "driftvakt"
+    zones = fw.parse_firewalld_listing(state.sections["zones"])
+    assert zones["driftvakt"].fields["target"] == "DROP"
+    assert "allow-host-ipv6" in fw.parse_firewalld_listing(state.sections["policies"])
+
+
+def test_state_command_reads_both_backends_in_one_go() -> None:
+    command = fw.STATE_COMMAND
+    assert "\n" not in command
+    for read in (
+        "systemctl is-active",
+        "systemctl is-enabled",
+        "firewall-cmd --list-all-zones",
+        "firewall-cmd --permanent --list-all-zones",
+        "firewall-cmd --list-all-policies",
+        "nft -j list ruleset",
+    ):
+        assert read in command
+
+
+# ------------------------------------------------------------------ nftables: which chains decide
+
+
+def _foreign(policy: str, *rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A second table with its own input base chain, as another tool would add it."""
+    objs: list[dict[str, Any]] = [
+        {"table": {"family": "ip", "name": "other", "handle": 9}},
+        {
+            "chain": {
+                "family": "ip",
+                "table": "other",
+                "name": "in",
+                "handle": 1,
+                "type": "filter",
+                "hook": "input",
+                "prio": 10,
+                "policy": policy,
+            }
+        },
+    ]
+    for handle, exprs in enumerate(rules, start=2):
+        objs.append(
+            {
+                "rule": {
+                    "family": "ip",
+                    "table": "other",
+                    "chain": "in",
+                    "handle": handle,
+                    "expr": exprs,
+                }
+            }
+        )
+    return objs
+
+
+def test_nft_judge_converged_host() -> None:
+    assert fw.nft_judge(GOOD, _paths(), HOST) == ([], [])
+
+
+def test_nft_judge_ignores_accepts_a_drop_chain_still_blocks() -> None:
+    data = _with(*_foreign("accept", [_match("tcp", "dport", 8080), ACCEPT]))
+    assert fw.nft_judge(data, _paths(), HOST) == ([], [])
+
+
+def test_nft_judge_foreign_drop_chain_must_also_open_the_paths() -> None:
+    data = _with(*_foreign("drop", [_match("tcp", "dport", 8080), ACCEPT]))
+    extra, absent = fw.nft_judge(data, _paths(), HOST)
+    assert extra == ["ip other in (handle 2): tcp dport 8080 accept"]
+    assert absent == [
+        "management-ssh (10.77.1.1/32 -> tcp/22) in ip other in",
+        "syslog-relay (10.77.1.0/24 -> udp/514) in ip other in",
+    ]
+
+
+def test_nft_judge_policy_accept_leaves_paths_to_the_other_control() -> None:
+    assert fw.nft_judge(_with(policy="accept"), _paths(), HOST) == ([], [])
+    data = _with(_rule(11, [_match("tcp", "dport", 8080), ACCEPT]), policy="accept")
+    assert fw.nft_judge(data, _paths(), HOST)[0] == [
+        "inet driftvakt input (handle 11): tcp dport 8080 accept"
+    ]
+
+
+def test_nft_judge_empty_ruleset_misses_every_path() -> None:
+    extra, absent = fw.nft_judge({"nftables": []}, _paths(), HOST)
+    assert extra == []
+    assert len(absent) == 2

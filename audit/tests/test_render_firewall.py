@@ -130,6 +130,11 @@ def test_nftables_ipv6_paths_render_and_validate(tmp_path: Path) -> None:
     _nft_check(text, tmp_path)
 
 
+def _attr(element: ET.Element, child: str, name: str) -> str | None:
+    found = element.find(child)
+    return None if found is None else found.get(name)
+
+
 @pytest.mark.parametrize("family", sorted(EXPECTED))
 def test_firewalld_zone_renders_one_rich_rule_per_path(family: str) -> None:
     text = render_template(ROLE, "etc/firewalld/zones/driftvakt.xml.j2", _vars(family))
@@ -150,10 +155,10 @@ def test_firewalld_zone_renders_one_rich_rule_per_path(family: str) -> None:
     rules = [
         (
             r.get("family"),
-            r.find("source").get("address"),  # type: ignore[union-attr]
-            r.find("destination").get("address"),  # type: ignore[union-attr]
-            r.find("port").get("protocol"),
-            r.find("port").get("port"),  # type: ignore[union-attr]
+            _attr(r, "source", "address"),
+            _attr(r, "destination", "address"),
+            _attr(r, "port", "protocol"),
+            _attr(r, "port", "port"),
             r.find("accept") is not None,
         )
         for r in zone.findall("rule")
