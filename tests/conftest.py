@@ -28,3 +28,37 @@ def _inventory(config: pytest.Config) -> str:
 def hostvars(host: Any, request: pytest.FixtureRequest) -> dict[str, Any]:
     """The checked host's Ansible variables (inventory + group_vars + host_vars)."""
     return host_variables(_inventory(request.config), host.backend.get_hostname())
+
+
+WINDOWS_CONNECTIONS = ("winrm", "psrp")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "windows: a check of Windows hosts (tests/test_windows.py)")
+
+
+def is_windows(hostvars: dict[str, Any]) -> bool:
+    """Windows by the inventory: reached over WinRM/PSRP, or ansible_os_family Windows."""
+    return (
+        str(hostvars.get("ansible_connection")) in WINDOWS_CONNECTIONS
+        or hostvars.get("ansible_os_family") == "Windows"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _platform_applies(request: pytest.FixtureRequest) -> None:
+    """Linux checks skip Windows hosts and Windows checks (marked ``windows``) skip the rest,
+    before they read anything from the host."""
+    if "host" not in request.fixturenames:
+        return
+    host = request.getfixturevalue("host")
+    name = host.backend.get_hostname()
+    try:
+        windows = is_windows(host_variables(_inventory(request.config), name))
+    except Exception:  # a host outside the inventory (pytest --hosts=...): not Windows
+        windows = False
+    marked = request.node.get_closest_marker("windows") is not None
+    if marked and not windows:
+        pytest.skip(f"not applicable: a Windows check, and {name} is not a Windows host")
+    if windows and not marked:
+        pytest.skip(f"not applicable: a Linux check, and {name} is a Windows host")

@@ -22,9 +22,11 @@ from driftvakt.replay import BACKEND_NAME, SESSIONS, Session, register
 from driftvakt.results import Result, Status, write_json_atomic
 from driftvakt.transport import Transport, TransportError
 from driftvakt.transport.ssh import SshTransport
+from driftvakt.transport.winrm import WinRmTransport
 
 MAX_ROUNDS = 8
 SSH_CONNECTIONS = ("ssh", "smart", "paramiko", "paramiko_ssh")
+WINDOWS_CONNECTIONS = ("winrm", "psrp")  # psrp hosts are reached over WinRM too
 
 
 @dataclass
@@ -38,11 +40,9 @@ def _transport(target: Target, timeout: float) -> Transport:
     if target.connection in SSH_CONNECTIONS:
         password = target.vars.get("ansible_password") or target.vars.get("ansible_ssh_pass")
         return SshTransport(target, timeout, str(password) if password else None)
-    if target.connection in ("winrm", "psrp"):
-        raise TransportError(
-            f"{target.name}: ansible_connection={target.connection}: Windows "
-            "checks are not part of this audit yet"
-        )
+    if target.connection in WINDOWS_CONNECTIONS:
+        password = target.vars.get("ansible_password") or target.vars.get("ansible_winrm_password")
+        return WinRmTransport(target, timeout, str(password) if password else None)
     raise TransportError(
         f"{target.name}: ansible_connection={target.connection} is not "
         "supported by the audit (ssh or winrm)"

@@ -109,9 +109,10 @@ def _parse(entry: Any, node: yaml.Node, path: Path, known: set[str]) -> Waiver:
 
 
 def default_path(inventory: str) -> Path:
-    """``waivers.yml`` beside the inventory (inside it, when the inventory is a folder)."""
-    inv = Path(inventory)
-    return (inv if inv.is_dir() else inv.parent) / "waivers.yml"
+    """Beside the inventory: ``<folder>.waivers.yml`` for an inventory folder (a file inside it
+    would be read by Ansible as an inventory source), ``waivers.yml`` next to an inventory file."""
+    inv = Path(inventory.rstrip("/"))
+    return inv.with_name(inv.name + ".waivers.yml") if inv.is_dir() else inv.parent / "waivers.yml"
 
 
 def find(waivers: list[Waiver], control: str, host: str, groups: set[str]) -> Waiver | None:

@@ -28,6 +28,9 @@ CANARY = "Canary-Secret-7f3a9c"
 def _variant(inventory: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "inventory"
     shutil.copytree(inventory, copy)
+    waivers = inventory.with_name(inventory.name + ".waivers.yml")
+    if waivers.exists():
+        shutil.copy(waivers, copy.with_name("inventory.waivers.yml"))
     return copy
 
 

@@ -97,5 +97,5 @@ def test_malformed_waivers_name_file_and_line(tmp_path: Path, text: str, message
 
 
 def test_default_path_is_beside_the_inventory(tmp_path: Path) -> None:
-    assert default_path(str(tmp_path)) == tmp_path / "waivers.yml"
+    assert default_path(str(tmp_path)) == tmp_path.with_name(tmp_path.name + ".waivers.yml")
     assert default_path(str(tmp_path / "hosts.ini")) == tmp_path / "waivers.yml"

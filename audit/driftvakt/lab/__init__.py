@@ -190,6 +190,7 @@ def down(cfg: LabConfig, progress: Progress) -> None:
     for path in (_state_file(cfg), cfg.known_hosts):
         path.unlink(missing_ok=True)
     shutil.rmtree(cfg.inventory, ignore_errors=True)
+    cfg.inventory.with_name(cfg.inventory.name + ".waivers.yml").unlink(missing_ok=True)
     progress.step(f"lab '{cfg.name}' is down")
 
 

@@ -1,0 +1,99 @@
+"""The file_integrity role's platform paths and rendered timer units, for every family (no host)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from test_parse_file_integrity import CHECK
+
+from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars
+
+PROJECT = Path(__file__).resolve().parents[2]
+ROLE = PROJECT / "roles" / "file_integrity"
+
+EXPECTED = {
+    "debian12": ("/etc/aide/aide.conf", "/var/lib/aide/aide.db", "dailyaidecheck.timer", False),
+    "rhel8": ("/etc/aide.conf", "/var/lib/aide/aide.db.gz", "driftvakt-aide-check.timer", True),
+    "rhel9": ("/etc/aide.conf", "/var/lib/aide/aide.db.gz", "driftvakt-aide-check.timer", True),
+    "rhel10": ("/etc/aide.conf", "/var/lib/aide/aide.db.gz", "driftvakt-aide-check.timer", True),
+    "sles15": ("/etc/aide.conf", "/var/lib/aide/aide.db", "driftvakt-aide-check.timer", True),
+}
+
+
+def _vars(family: str, **extra: Any) -> dict[str, Any]:
+    facts = FAMILY_FACTS[family]
+    ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
+    variables: dict[str, Any] = role_vars(ROLE, facts, {"ansible_facts": ansible_facts, **extra})
+    return variables
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
+def test_platform_paths_and_timer(family: str) -> None:
+    variables = _vars(family)
+    config, database, timer, own = EXPECTED[family]
+    assert variables["__file_integrity_config"] == config
+    assert variables["__file_integrity_database"] == database
+    assert variables["__file_integrity_timer"] == timer
+    assert variables["__file_integrity_own_timer"] is own
+    # what the role creates is what the check looks for
+    assert config in CHECK.AIDE_CONFIGS
+    assert database in CHECK.AIDE_DATABASES
+    assert timer in CHECK.AIDE_TIMERS
+    # the database the initialisation leaves behind is the one `creates` waits for
+    assert variables["__file_integrity_init"].split()[0] in ("aide", "aideinit")
+    if own:
+        assert variables["__file_integrity_init"].endswith(f" {database}")
+
+
+@pytest.mark.parametrize("family", ["rhel8", "rhel9", "rhel10", "sles15"])
+def test_rendered_units_run_aide_daily(family: str) -> None:
+    variables = _vars(family)
+    service = render_template(ROLE, "etc/systemd/system/driftvakt-aide-check.service.j2", variables)
+    timer = render_template(ROLE, "etc/systemd/system/driftvakt-aide-check.timer.j2", variables)
+    assert service.startswith("#")
+    assert timer.startswith("#")
+    assert "ExecStart=/usr/sbin/aide --check --config /etc/aide.conf" in service
+    assert "OnCalendar=*-*-* 04:30:00" in timer
+    assert "WantedBy=timers.target" in timer
+
+
+def test_calendar_is_configurable() -> None:
+    variables = _vars("rhel9", file_integrity_check_calendar="daily")
+    timer = render_template(ROLE, "etc/systemd/system/driftvakt-aide-check.timer.j2", variables)
+    assert "OnCalendar=daily\n" in timer
+
+
+def test_defaults_match_the_argument_specs() -> None:
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())
+    options = specs["argument_specs"]["main"]["options"]
+    assert set(defaults) == set(options)
+    assert all("default" not in spec for spec in options.values())
+
+
+def test_role_passes_ansible_syntax_check(tmp_path: Path) -> None:
+    playbook = tmp_path / "play.yml"
+    playbook.write_text("- hosts: all\n  become: true\n  roles: [file_integrity]\n")
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "--syntax-check",
+            str(playbook),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+        },
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

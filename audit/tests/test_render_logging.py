@@ -1,0 +1,123 @@
+"""The logging role's platform paths and rendered configuration, for every family (no host)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from test_parse_logging import CHECK
+
+from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars
+
+PROJECT = Path(__file__).resolve().parents[2]
+ROLE = PROJECT / "roles" / "logging"
+CENTRAL = "loghost.region.example"
+
+EXPECTED = {
+    "debian12": (["auditd"], "/var/spool/rsyslog"),
+    "rhel8": (["audit"], "/var/lib/rsyslog"),
+    "rhel9": (["audit"], "/var/lib/rsyslog"),
+    "rhel10": (["audit"], "/var/lib/rsyslog"),
+    "sles15": (["audit"], "/var/spool/rsyslog"),
+}
+
+
+def _vars(family: str, **extra: Any) -> dict[str, Any]:
+    facts = FAMILY_FACTS[family]
+    ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
+    ansible_facts["architecture"] = extra.pop("architecture", "x86_64")
+    variables: dict[str, Any] = role_vars(
+        ROLE, facts, {"ansible_facts": ansible_facts, "logging_central_host": CENTRAL, **extra}
+    )
+    return variables
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
+def test_platform_packages_services_and_spool(family: str) -> None:
+    variables = _vars(family)
+    packages, spool = EXPECTED[family]
+    assert variables["__logging_auditd_packages"] == packages
+    assert variables["__logging_rsyslog_packages"] == ["rsyslog"]
+    assert variables["__logging_rsyslog_service"] == "rsyslog"
+    assert variables["__logging_auditd_service"] == "auditd"
+    assert variables["__logging_rsyslog_spool_dir"] == spool
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
+def test_rendered_forwarding_passes_the_check(family: str) -> None:
+    variables = _vars(family)
+    text = render_template(ROLE, "etc/rsyslog.d/60-driftvakt-central.conf.j2", variables)
+    assert text.startswith("#")  # ansible_managed comes first
+    forwards = CHECK.parse_forwards(text)
+    assert {f.target for f in forwards} == {CENTRAL}
+    assert all(f.protocol == "tcp" and f.disk_queue and f.port == "514" for f in forwards)
+    assert any(CHECK.selector_covers(f.selector, "auth") for f in forwards)
+    assert any(CHECK.selector_covers(f.selector, "authpriv") for f in forwards)
+    assert f'queue.spoolDirectory="{EXPECTED[family][1]}"' in text
+    assert 'file="/var/log/audit/audit.log"' in text
+
+
+def test_forwarding_without_the_audit_log() -> None:
+    variables = _vars("rhel9", logging_forward_audit_log=False, logging_central_port=6514)
+    text = render_template(ROLE, "etc/rsyslog.d/60-driftvakt-central.conf.j2", variables)
+    assert "imfile" not in text
+    assert [f.port for f in CHECK.parse_forwards(text)] == ["6514"]
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
+def test_rendered_audit_rules_pass_the_check(family: str) -> None:
+    text = render_template(ROLE, "etc/audit/rules.d/driftvakt.rules.j2", _vars(family))
+    assert text.startswith("#")
+    rules = CHECK.parse_audit_rules(text)
+    assert CHECK.missing_audit_events(rules) == []
+    assert {r.key for r in rules} == {
+        "driftvakt_logins",
+        "driftvakt_privileged",
+        "driftvakt_accounts",
+        "driftvakt_time",
+    }
+    assert any(r.arches == {"b32"} for r in rules)  # x86_64 has the 32-bit syscall table
+
+
+def test_no_32_bit_rules_on_aarch64() -> None:
+    text = render_template(
+        ROLE, "etc/audit/rules.d/driftvakt.rules.j2", _vars("rhel9", architecture="aarch64")
+    )
+    rules = CHECK.parse_audit_rules(text)
+    assert not any("b32" in r.arches for r in rules)
+    assert CHECK.missing_audit_events(rules) == []
+
+
+def test_defaults_match_the_argument_specs() -> None:
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())
+    options = specs["argument_specs"]["main"]["options"]
+    assert set(defaults) == set(options)
+    assert all("default" not in spec for spec in options.values())
+
+
+def test_role_passes_ansible_syntax_check(tmp_path: Path) -> None:
+    playbook = tmp_path / "play.yml"
+    playbook.write_text("- hosts: all\n  become: true\n  roles: [logging]\n")
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "--syntax-check",
+            str(playbook),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+        },
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
