@@ -150,6 +150,26 @@ def cmd_report(args: argparse.Namespace) -> int:
     return Exit.OK
 
 
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from driftvakt import coverage
+
+    if args.format == "markdown":
+        print(coverage.markdown(), end="")
+        return Exit.OK
+    wanted = (
+        coverage.LINUX
+        if args.platform == "linux"
+        else (coverage.PLATFORMS if args.platform == "all" else (args.platform,))
+    )
+    found = coverage.rows(wanted)
+    for row in found:
+        detail = ", ".join(row.controls) or row.note or "no control and no note"
+        print(f"{row.requirement:<12} {row.platform:<8} {row.state:<8} {detail}")
+    missing = sum(row.state == "MISSING" for row in found)
+    print(f"{len(found) - missing} of {len(found)} (requirement, platform) pairs covered or noted")
+    return Exit.FAILURES if missing else Exit.OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="driftvakt", description=__doc__)
     parser.add_argument("--version", action="version", version=f"driftvakt {__version__}")
@@ -224,6 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--older-than", required=True)
     prune.add_argument("--store", default="var/driftvakt.db")
     store.set_defaults(func=cmd_store)
+
+    cov = sub.add_parser("coverage", help="host requirements covered by controls, per platform")
+    cov.add_argument(
+        "--platform", default="all", choices=("all", "linux", "debian", "redhat", "suse", "windows")
+    )
+    cov.add_argument("--format", choices=("text", "markdown"), default="text")
+    cov.set_defaults(func=cmd_coverage)
 
     demo = sub.add_parser("demo", help="lab up, harden, audit, inject drift, audit, report")
     demo.add_argument("--project", default=".")

@@ -76,3 +76,18 @@ def test_docs_controls_md_is_current() -> None:
     assert doc.read_text() == markdown_table(), (
         "run: driftvakt controls --format markdown > docs/controls.md"
     )
+
+
+def test_docs_coverage_md_is_current() -> None:
+    from driftvakt.coverage import markdown
+
+    doc = PROJECT / "docs" / "coverage.md"
+    assert doc.read_text() == markdown(), (
+        "run: driftvakt coverage --format markdown > docs/coverage.md"
+    )
+
+
+def test_every_coverage_note_names_a_known_host_requirement() -> None:
+    from driftvakt.coverage import _notes
+
+    assert set(_notes()) <= set(requirements())
