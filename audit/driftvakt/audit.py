@@ -16,8 +16,8 @@ from driftvakt.drift import compare, format_text
 from driftvakt.errors import BadInputError
 from driftvakt.exitcodes import Exit
 from driftvakt.inventory import Target, targets
-from driftvakt.lab.system import Progress
 from driftvakt.lock import exclusive
+from driftvakt.progress import Progress
 from driftvakt.results import Result, Run, Status, write_json_atomic
 from driftvakt.store import Store
 from driftvakt.waivers import Waiver, default_path, find, load
@@ -75,7 +75,7 @@ def audit_hosts(
 ) -> list[Result]:
     progress = Progress(quiet)
     collection = collect(
-        hosts, inventory, project, secrets, cache, timeout=timeout, progress=progress.step
+        hosts, inventory, project, secrets, cache, timeout=timeout, progress=progress
     )
     trips = sorted(set(collection.round_trips.values()))
     progress.step(f"done: {collection.rounds} evaluation round(s); round trips per host: {trips}")

@@ -22,7 +22,7 @@ def _lab_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def cmd_lab(args: argparse.Namespace) -> int:
     from driftvakt import lab
     from driftvakt.lab.machine import ssh_base
-    from driftvakt.lab.system import Progress
+    from driftvakt.progress import Progress
 
     cfg = _lab_config(args)
     progress = Progress(quiet=args.quiet)

@@ -10,7 +10,6 @@ in parallel from this one process (threads, bounded); one SSH connection per hos
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from driftvakt.catalog import controls
 from driftvakt.checkrun import run_checks
 from driftvakt.inventory import Target
+from driftvakt.progress import Progress
 from driftvakt.replay import BACKEND_NAME, SESSIONS, Session, register
 from driftvakt.results import Result, Status, write_json_atomic
 from driftvakt.transport import Transport, TransportError
@@ -82,9 +82,10 @@ def collect(
     *,
     concurrency: int = 16,
     timeout: float = 20,
-    progress: Callable[[str], None] = lambda _: None,
+    progress: Progress | None = None,
 ) -> Collection:
     register()
+    shown = progress or Progress(quiet=True)
     out = Collection()
     prefetch = _load_cache(cache)
     transports: dict[str, Transport] = {}
@@ -108,8 +109,11 @@ def collect(
             failed[name] = str(exc)
 
     def fetch_all(wanted: dict[str, list[str]]) -> None:
+        total, done = len(wanted), 0
         with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(wanted)))) as pool:
-            list(pool.map(lambda item: fetch(*item), wanted.items()))
+            for _ in pool.map(lambda item: fetch(*item), wanted.items()):
+                done += 1
+                shown.bar("hosts read", done, total)
 
     live = [t for t in hosts if t.name not in failed]
     fetch_all({t.name: prefetch.get(t.name, []) for t in live})
@@ -125,7 +129,7 @@ def collect(
             if not ok or (select is not None and not select):
                 break
             out.rounds += 1
-            progress(f"evaluating checks, round {out.rounds}, {len(ok)} host(s)")
+            shown.step(f"evaluating checks, round {out.rounds}, {len(ok)} host(s)")
             specs = [_spec(by_name[n]) for n in ok]
             collector = run_checks(project / "tests", specs, inventory, project, secrets, select)
             for r in collector.results:
@@ -150,7 +154,7 @@ def collect(
             wanted = {h: sorted(SESSIONS[h].missing) for h in {h for h, _ in pending}}
             for h in wanted:
                 SESSIONS[h].missing.clear()
-            progress(
+            shown.step(
                 f"fetching {sum(map(len, wanted.values()))} more reads from {len(wanted)} host(s)"
             )
             fetch_all(wanted)

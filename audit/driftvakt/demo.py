@@ -20,7 +20,7 @@ from driftvakt.errors import DriftvaktError
 from driftvakt.exitcodes import Exit
 from driftvakt.lab.inventory_writer import LAB_LIMITED_CONTROLS
 from driftvakt.lab.machine import ssh_base
-from driftvakt.lab.system import Progress
+from driftvakt.progress import Progress
 
 DRIFT_HOST = "lab-02"
 

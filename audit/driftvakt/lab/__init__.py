@@ -16,7 +16,8 @@ from pathlib import Path
 from driftvakt.errors import LabError
 from driftvakt.lab import image, inventory_writer, machine, network, rootfs
 from driftvakt.lab.config import LabConfig, LabHost
-from driftvakt.lab.system import Progress, preflight, raise_inotify_limits, run
+from driftvakt.lab.system import preflight, raise_inotify_limits, run
+from driftvakt.progress import Progress
 
 __all__ = ["HostStatus", "LabConfig", "down", "status", "up"]
 

@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from driftvakt.lab.config import cache_root
-from driftvakt.lab.system import Progress, run
+from driftvakt.lab.system import run
+from driftvakt.progress import Progress
 
 SUITE = "bookworm"
 UPSTREAM = "http://deb.debian.org/debian"

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from driftvakt.errors import LabError
+from driftvakt.progress import Progress
 
 # tool -> Debian package that provides it
 REQUIRED_TOOLS = {
@@ -92,15 +91,3 @@ def raise_inotify_limits(progress: Progress) -> None:
                 progress.step(f"raised fs.inotify.{name} from {current} to {wanted} for the lab")
         except (OSError, ValueError) as exc:
             raise LabError(f"cannot raise fs.inotify.{name} to {wanted}: {exc}") from exc
-
-
-class Progress:
-    """Step lines on stderr with elapsed time, so long work is visible."""
-
-    def __init__(self, quiet: bool = False) -> None:
-        self.quiet = quiet
-        self.start = time.monotonic()
-
-    def step(self, text: str) -> None:
-        if not self.quiet:
-            print(f"[{time.monotonic() - self.start:6.1f}s] {text}", file=sys.stderr, flush=True)
