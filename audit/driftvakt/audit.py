@@ -82,6 +82,36 @@ def audit_hosts(
     return collection.results
 
 
+_WORST_FIRST = (Status.ERROR, Status.FAIL, Status.PASS, Status.WAIVED, Status.NOT_APPLICABLE)
+
+
+def merge_results(results: list[Result]) -> list[Result]:
+    """One result per (host, control). A control can have one check per platform family (a
+    Linux and a Windows check): the one that does not apply is dropped, and if several apply
+    the worst status wins, with every check's reason and evidence kept."""
+    grouped: dict[tuple[str, str], list[Result]] = {}
+    for r in results:
+        grouped.setdefault((r.host, r.control), []).append(r)
+    merged = []
+    for (host, control), group in grouped.items():
+        applicable = [r for r in group if r.status is not Status.NOT_APPLICABLE] or group[:1]
+        if len(applicable) == 1:
+            merged.append(applicable[0])
+            continue
+        worst = min(applicable, key=lambda r: _WORST_FIRST.index(r.status))
+        merged.append(
+            Result(
+                host,
+                control,
+                worst.status,
+                [line for r in applicable for line in r.evidence],
+                "; ".join(r.reason for r in applicable if r.reason),
+                sum(r.duration for r in applicable),
+            )
+        )
+    return merged
+
+
 def apply_waivers(
     results: list[Result], waivers: list[Waiver], hosts: list[Target], today: date
 ) -> None:
@@ -166,6 +196,7 @@ def _locked_audit(
     unknown = sorted({r.control for r in results} - set(known))
     if unknown:
         raise BadInputError(f"checks name controls missing from the catalog: {unknown}")
+    results = merge_results(results)
     apply_waivers(results, waivers, hosts, datetime.now(UTC).date())
     run.results = sorted(results, key=lambda r: (r.host, list(known).index(r.control)))
     run.finished = _now()

@@ -106,3 +106,17 @@ def test_a_batch_cut_short_is_an_error_not_a_partial_pass() -> None:
     cut = done.stdout.encode().split(b"\n")[:2]  # the host died after two results
     with pytest.raises(BatchParseError, match="stopped after 2 of 3"):
         parse(commands, b"\n".join(cut))
+
+
+def test_one_result_per_host_and_control_whatever_the_order() -> None:
+    from driftvakt.audit import merge_results
+
+    linux_fail = Result("h", "fw", Status.FAIL, ["policy accept"], "policy accept")
+    windows_na = Result("h", "fw", Status.NOT_APPLICABLE, [], "not applicable: Windows check")
+    for order in ([linux_fail, windows_na], [windows_na, linux_fail]):
+        merged = merge_results(list(order))
+        assert [(r.control, r.status) for r in merged] == [("fw", Status.FAIL)]
+    both_na = merge_results([windows_na, windows_na])
+    assert [r.status for r in both_na] == [Status.NOT_APPLICABLE]
+    worst = merge_results([Result("h", "c", Status.PASS), Result("h", "c", Status.ERROR, [], "x")])
+    assert [r.status for r in worst] == [Status.ERROR]

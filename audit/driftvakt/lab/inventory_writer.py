@@ -30,10 +30,14 @@ def _dump(path: Path, data: dict[str, Any]) -> None:
 
 
 # Controls a container cannot satisfy because the facility is the machine's kernel's, not the
-# host's (docs/lab.md). They are waived openly, with the product's own mechanism, never passed.
+# host's (docs/lab.md), or because the lab lacks the service they need (a backup server).
+# They are waived openly, with the product's own mechanism, never passed.
 LAB_LIMITED_CONTROLS = {
     "auditd_running": "systemd-nspawn withholds the kernel audit socket from containers, and the "
     "audit subsystem is one per kernel: auditd cannot run in a lab host (docs/lab.md)",
+    "backup_agent_running": "the lab has no backup server and its mirror carries no backup agent: "
+    "backup_required is false in the lab (not applicable); the check is proven by unit tests "
+    "(audit/tests/test_parse_backup.py)",
 }
 
 
@@ -98,6 +102,17 @@ def write(cfg: LabConfig, hosts: list[LabHost]) -> Path:
             # auditd cannot run in a container (no kernel audit socket, docs/lab.md): it is
             # configured and enabled, not started; auditd_running reports that, honestly.
             "logging_auditd_start": False,
+            # services_listeners_allowed: sshd is the only approved listener (chronyd listens on
+            # loopback only); the lab lets the role stop a rogue listener's service, which is
+            # what its drift test proves.
+            "services_allowed_listeners": [{"port": 22, "proto": "tcp", "process": "sshd"}],
+            "services_stop_unapproved": True,
+            # antivirus: ClamAV, offline (the lab has no internet): a locally built signature
+            # database instead of freshclam's downloads (roles/antivirus/README.md).
+            "antivirus_vendor": "clamav",
+            "antivirus_clamav_offline_signatures": True,
+            # backup_agent_running: no backup agent in the lab mirror; not applicable here.
+            "backup_required": False,
             "driftvakt_lab": {
                 "services_host": svc.address,
                 "mirror_url": f"http://{svc.address}/debian",

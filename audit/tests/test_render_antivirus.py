@@ -1,0 +1,145 @@
+"""The antivirus role's vendor table, platform units and offline signature database (no host)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from test_parse_antivirus import CHECK
+
+from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars
+
+PROJECT = Path(__file__).resolve().parents[2]
+ROLE = PROJECT / "roles" / "antivirus"
+
+EXPECTED = {
+    "debian12": ("clamav-daemon", "clamav-freshclam", True),
+    "rhel8": ("clamd@scan", "clamav-freshclam", False),
+    "rhel9": ("clamd@scan", "clamav-freshclam", False),
+    "rhel10": ("clamd@scan", "clamav-freshclam", False),
+    "sles15": ("clamd", "freshclam", False),
+}
+NDB_LINE = re.compile(r"^[^:\s]+:\d+:(\*|\d+):[0-9a-f]+$")
+
+
+def _vars(family: str, **extra: Any) -> dict[str, Any]:
+    facts = FAMILY_FACTS[family]
+    ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
+    main = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
+    variables: dict[str, Any] = role_vars(
+        ROLE, facts, {"ansible_facts": ansible_facts, **main, **extra}
+    )
+    return variables
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
+def test_platform_clamav_units(family: str) -> None:
+    variables = _vars(family)
+    service, freshclam, dropin = EXPECTED[family]
+    vendor = variables["__antivirus_vendor"]
+    assert vendor["managed"] is True
+    assert vendor["services"] == [service]
+    assert vendor["packages"] == variables["__antivirus_clamav_packages"]
+    assert variables["__antivirus_clamav_freshclam_service"] == freshclam
+    assert variables["__antivirus_clamav_condition_dropin"] is dropin
+    # what the role starts is what the check looks for
+    assert service in CHECK.VENDORS["clamav"][0]
+
+
+def test_vendor_table_matches_the_check() -> None:
+    variables = _vars("debian12")
+    table = variables["__antivirus_vendors"]
+    assert set(table) == set(CHECK.VENDORS)
+    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())
+    assert specs["argument_specs"]["main"]["options"]["antivirus_vendor"]["choices"] == list(table)
+    for vendor, entry in table.items():
+        services, probe = CHECK.VENDORS[vendor]
+        if vendor != "clamav":
+            assert tuple(entry["services"]) == services, vendor
+            assert entry["managed"] is False
+        # the role reads the age the same way the check does, where it can
+        if "age_minutes" in entry:
+            assert probe is not None
+            assert entry["age_minutes"].removeprefix("/usr/bin/") == probe
+        for command in (entry.get("update"), entry.get("age_minutes")):
+            assert command is None or command.startswith("/"), f"{vendor}: {command}"
+
+
+def test_database_patterns_and_refresh_age() -> None:
+    variables = _vars("debian12")
+    patterns = variables["__antivirus_clamav_database_patterns"]
+    assert [p.removeprefix("*.") for p in patterns] == list(CHECK.CLAMAV_DATABASE_TYPES)
+    assert variables["__antivirus_clamav_database_dir"] == CHECK.CLAMAV_DATABASE_DIR
+    assert int(variables["__antivirus_refresh_hours"]) == 24
+    assert (
+        int(_vars("debian12", antivirus_max_definition_age_hours=1)["__antivirus_refresh_hours"])
+        == 1
+    )
+
+
+def test_offline_database_holds_one_harmless_signature() -> None:
+    variables = _vars("debian12")
+    path = Path(variables["__antivirus_clamav_offline_database"])
+    assert path.parent == Path(CHECK.CLAMAV_DATABASE_DIR)
+    assert path.suffix.removeprefix(".") in CHECK.CLAMAV_DATABASE_TYPES
+    lines = (ROLE / "files" / path.name).read_text().splitlines()
+    assert len(lines) == 1
+    assert NDB_LINE.match(lines[0]), lines[0]
+    assert bytes.fromhex(lines[0].rsplit(":", 1)[1]) == b"DRIFTVAKT-OFFLINE-TEST-SIGNATURE"
+
+
+def test_offline_dropin_lets_clamav_daemon_start_on_the_local_database() -> None:
+    variables = _vars("debian12")
+    dropin = render_template(ROLE, "etc/systemd/system/clamav-offline.conf.j2", variables)
+    assert dropin.startswith("#")
+    assert "\nConditionPathExistsGlob=\n" in dropin
+    assert "ConditionPathExistsGlob=/var/lib/clamav/driftvakt-local.ndb\n" in dropin
+
+
+def test_rhel_scan_conf_lines() -> None:
+    lines = _vars("rhel9")["__antivirus_clamav_config_lines"]
+    assert _vars("rhel9")["__antivirus_clamav_config"] == "/etc/clamd.d/scan.conf"
+    assert [entry["line"] for entry in lines] == [
+        "#Example",
+        "LocalSocket /run/clamd.scan/clamd.sock",
+    ]
+    assert re.match(lines[0]["regexp"], "Example")
+    assert re.match(lines[1]["regexp"], "#LocalSocket /run/clamd.scan/clamd.sock")
+
+
+def test_defaults_match_the_argument_specs() -> None:
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())
+    options = specs["argument_specs"]["main"]["options"]
+    assert set(defaults) == set(options)
+    assert all("default" not in spec for spec in options.values())
+    assert defaults["antivirus_vendor"] == CHECK.DEFAULT_VENDOR
+    assert defaults["antivirus_max_definition_age_hours"] == CHECK.DEFAULT_MAX_AGE_HOURS
+
+
+def test_role_passes_ansible_syntax_check(tmp_path: Path) -> None:
+    playbook = tmp_path / "play.yml"
+    playbook.write_text("- hosts: all\n  become: true\n  roles: [antivirus]\n")
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "--syntax-check",
+            str(playbook),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+        },
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -1,0 +1,85 @@
+"""The services role's forbidden packages and modprobe.d file, for every family (no host)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from test_parse_services import CHECK
+
+from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars
+
+PROJECT = Path(__file__).resolve().parents[2]
+ROLE = PROJECT / "roles" / "services"
+CHECK_FAMILY = {"Debian": "debian", "RedHat": "redhat", "Suse": "suse"}
+
+
+def _vars(family: str, **extra: Any) -> dict[str, Any]:
+    facts = FAMILY_FACTS[family]
+    ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
+    variables: dict[str, Any] = role_vars(ROLE, facts, {"ansible_facts": ansible_facts, **extra})
+    return variables
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
+def test_role_removes_what_the_check_forbids(family: str) -> None:
+    variables = _vars(family)
+    check_family = CHECK_FAMILY[FAMILY_FACTS[family]["ansible_os_family"]]
+    assert (
+        tuple(variables["__services_forbidden_packages"]) == CHECK.FORBIDDEN_PACKAGES[check_family]
+    )
+    for name in ("telnet", "vnc", "openvpn", "wireguard-tools", "teamviewer", "anydesk"):
+        assert any(name in pkg.lower() for pkg in variables["__services_forbidden_packages"]), name
+
+
+def test_role_defaults_are_the_checks_defaults() -> None:
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    assert tuple(defaults["services_allowed_listeners"]) == CHECK.DEFAULT_ALLOWED
+    assert tuple(defaults["services_blocked_modules"]) == CHECK.BLOCKED_MODULES
+    assert defaults["services_allow_loopback"] is True
+    assert defaults["services_stop_unapproved"] is False
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
+def test_modprobe_file_blocks_every_module(family: str) -> None:
+    text = render_template(ROLE, "etc/modprobe.d/driftvakt-protocols.conf.j2", _vars(family))
+    assert text.startswith("#")
+    rules = CHECK.parse_modprobe(text)
+    for module in CHECK.BLOCKED_MODULES:
+        assert rules[module]["install"] == ["/bin/false"]
+        assert rules[module]["blacklist"]
+
+
+def test_defaults_match_the_argument_specs() -> None:
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())
+    options = specs["argument_specs"]["main"]["options"]
+    assert set(defaults) == set(options)
+    assert all("default" not in spec for spec in options.values())
+
+
+def test_role_passes_ansible_syntax_check(tmp_path: Path) -> None:
+    playbook = tmp_path / "play.yml"
+    playbook.write_text("- hosts: all\n  become: true\n  roles: [services]\n")
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "--syntax-check",
+            str(playbook),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+        },
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
