@@ -23,6 +23,7 @@ from driftvakt.lab.machine import ssh_base
 from driftvakt.progress import Progress
 
 DRIFT_HOST = "lab-02"
+SSH_FAILED = 255  # ssh's own exit code when the connection itself failed
 
 
 def _bin(name: str) -> str:
@@ -57,6 +58,26 @@ def _audit(project: Path, inventory: Path, out: Path, progress: Progress) -> dic
     return data
 
 
+def _root_shell(cfg: lab.LabConfig, address: str, script: str, attempts: int = 5) -> None:
+    """Run a root script on a lab host. Retried: a drift that reloads sshd (SIGHUP re-exec)
+    leaves a short window in which the next connection is refused."""
+    quoted = "'" + script.replace("'", "'\"'\"'") + "'"
+    for attempt in range(attempts):
+        done = subprocess.run(
+            [*ssh_base(cfg), address, "sudo", "sh", "-euc", quoted],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != SSH_FAILED:
+            if done.returncode:
+                raise DriftvaktError(f"drift script failed on {address}: {done.stderr.strip()}")
+            return
+        time.sleep(1 + attempt)
+    raise DriftvaktError(f"cannot reach {address} over SSH: {done.stderr.strip()}")
+
+
 def _inject_all(cfg: lab.LabConfig, progress: Progress) -> list[str]:
     host = lab.resolve_host(cfg, DRIFT_HOST)
     injected = []
@@ -64,19 +85,7 @@ def _inject_all(cfg: lab.LabConfig, progress: Progress) -> list[str]:
         if "debian" not in control.platforms or cid in LAB_LIMITED_CONTROLS:
             continue
         progress.step(f"drift on {DRIFT_HOST}: {control.drift.description['en']} ({cid})")
-        subprocess.run(
-            [
-                *ssh_base(cfg),
-                host.address,
-                "sudo",
-                "sh",
-                "-euc",
-                "'" + control.drift.inject.replace("'", "'\"'\"'") + "'",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+        _root_shell(cfg, host.address, control.drift.inject)
         injected.append(cid)
     return injected
 

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,17 @@ def not_passing(data: dict[str, Any]) -> dict[tuple[str, str], str]:
 
 
 def inject(lab: str, host: str, script: str) -> None:
-    driftvakt("lab", "ssh", "--name", lab, host, "sudo", "sh", "-euc", _quote(script))
+    # Retried when ssh itself fails (255): a previous sshd reload re-execs the daemon and
+    # briefly refuses new connections.
+    for attempt in range(5):
+        done = driftvakt(
+            "lab", "ssh", "--name", lab, host, "sudo", "sh", "-euc", _quote(script), check=False
+        )
+        if done.returncode != 255:
+            assert done.returncode == 0, f"drift script failed: {done.stderr}"
+            return
+        time.sleep(1 + attempt)
+    raise AssertionError(f"cannot reach {host}: {done.stderr}")
 
 
 def _quote(script: str) -> str:
