@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -112,34 +110,7 @@ def test_rhel_scan_conf_lines() -> None:
     assert re.match(lines[1]["regexp"], "#LocalSocket /run/clamd.scan/clamd.sock")
 
 
-def test_defaults_match_the_argument_specs() -> None:
+def test_defaults_agree_with_the_check() -> None:
     defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
-    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())
-    options = specs["argument_specs"]["main"]["options"]
-    assert set(defaults) == set(options)
-    assert all("default" not in spec for spec in options.values())
     assert defaults["antivirus_vendor"] == CHECK.DEFAULT_VENDOR
     assert defaults["antivirus_max_definition_age_hours"] == CHECK.DEFAULT_MAX_AGE_HOURS
-
-
-def test_role_passes_ansible_syntax_check(tmp_path: Path) -> None:
-    playbook = tmp_path / "play.yml"
-    playbook.write_text("- hosts: all\n  become: true\n  roles: [antivirus]\n")
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            "-i",
-            "localhost,",
-            "--syntax-check",
-            str(playbook),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={
-            "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(tmp_path),
-        },
-    )
-    assert done.returncode == 0, done.stdout + done.stderr

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,33 +38,7 @@ def test_not_required_by_default() -> None:
     assert CHECK.applies(_vars("rhel9", backup_required=True)) is True
 
 
-def test_defaults_match_the_argument_specs() -> None:
-    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+def test_agent_choices_are_the_agents_the_check_knows() -> None:
     specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())
     options = specs["argument_specs"]["main"]["options"]
-    assert set(defaults) == set(options)
-    assert all("default" not in spec for spec in options.values())
     assert options["backup_agent"]["choices"] == ["", *CHECK.AGENTS]
-
-
-def test_role_passes_ansible_syntax_check(tmp_path: Path) -> None:
-    playbook = tmp_path / "play.yml"
-    playbook.write_text("- hosts: all\n  become: true\n  roles: [backup]\n")
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            "-i",
-            "localhost,",
-            "--syntax-check",
-            str(playbook),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={
-            "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(tmp_path),
-        },
-    )
-    assert done.returncode == 0, done.stdout + done.stderr

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 import yaml
 from test_parse_platform import CHECK
-from test_render_accounts import syntax_check
 
 from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars
 
@@ -55,7 +54,3 @@ def test_defaults_are_utf8_and_match_the_argument_specs() -> None:
     assert set(defaults) == set(specs["argument_specs"]["main"]["options"])
     assert defaults["platform_lang"] in defaults["platform_locales"]
     assert all(CHECK.is_utf8(name) for name in defaults["platform_locales"])
-
-
-def test_role_passes_ansible_syntax_check(tmp_path: Path) -> None:
-    syntax_check("platform", tmp_path)

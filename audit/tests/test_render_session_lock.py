@@ -9,9 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from test_parse_session_lock import CHECK
-from test_render_accounts import syntax_check
 
 from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars
 
@@ -48,13 +46,3 @@ def test_script_makes_tmout_readonly_even_when_sourced_twice(tmp_path: Path) -> 
     timeout = CHECK.parse_probe(done.stdout)
     assert (timeout.seconds, timeout.readonly) == (600, True)
     assert CHECK.problems(timeout, 900) == []
-
-
-def test_defaults_match_the_argument_specs() -> None:
-    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
-    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())
-    assert set(defaults) == set(specs["argument_specs"]["main"]["options"])
-
-
-def test_role_passes_ansible_syntax_check(tmp_path: Path) -> None:
-    syntax_check("session_lock", tmp_path)
