@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from systemd_units import describe, enabled_and_running, installed, unit_states
+
 DEFAULT_VENDOR = "clamav"
 DEFAULT_MAX_AGE_HOURS = 48
 CLAMAV_DATABASE_DIR = "/var/lib/clamav"
@@ -32,17 +34,6 @@ VENDORS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "sophos": (("sophos-spl",), None),
 }
 _NUMBER = re.compile(r"-?\d+")
-
-
-def parse_units(output: str) -> dict[str, tuple[str, str]]:
-    """Lines ``<unit> <is-enabled> <is-active>`` -> {unit: (enabled, active)}."""
-    units = {}
-    for line in output.splitlines():
-        fields = line.split()
-        if fields:
-            padded = [*fields, "unknown", "unknown"]
-            units[fields[0]] = (padded[1], padded[2])
-    return units
 
 
 def parse_mtimes(output: str) -> tuple[int | None, dict[str, int]]:
@@ -80,18 +71,10 @@ def _vendor(hostvars: dict[str, Any]) -> tuple[str, tuple[str, ...], str | None]
 def test_antivirus_is_installed_enabled_and_running(host: Any, hostvars: dict[str, Any]) -> None:
     _linux_only(host)
     vendor, services, _ = _vendor(hostvars)
-    out = host.run(
-        f"for u in {' '.join(services)}; do "
-        "e=$(systemctl is-enabled $u 2>/dev/null); "
-        'echo "$u ${e:-absent} $(systemctl is-active $u)"; '
-        "done"
-    )
-    units = parse_units(out.stdout)
-    state = "; ".join(f"{u}: {e}, {a}" for u, (e, a) in units.items())
-    assert any(e != "absent" for e, _ in units.values()), (
-        f"{vendor} is not installed: none of its services exists ({state})"
-    )
-    running = [u for u, (e, a) in units.items() if e == "enabled" and a == "active"]
+    units = unit_states(host, services)
+    state = describe(units)
+    assert installed(units), f"{vendor} is not installed: none of its services exists ({state})"
+    running = enabled_and_running(units)
     assert running, f"no {vendor} service is enabled at boot and running: {state}"
 
 

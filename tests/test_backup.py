@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from systemd_units import describe, enabled_and_running, installed, unit_states
+
 # backup_agent -> its agent's systemd services (at least one enabled at boot and running).
 AGENTS: dict[str, tuple[str, ...]] = {
     "veeam": ("veeamservice",),
@@ -22,17 +24,6 @@ AGENTS: dict[str, tuple[str, ...]] = {
     "bareos": ("bareos-fd",),
     "bacula": ("bacula-fd",),
 }
-
-
-def parse_units(output: str) -> dict[str, tuple[str, str]]:
-    """Lines ``<unit> <is-enabled> <is-active>`` -> {unit: (enabled, active)}."""
-    units = {}
-    for line in output.splitlines():
-        fields = line.split()
-        if fields:
-            padded = [*fields, "unknown", "unknown"]
-            units[fields[0]] = (padded[1], padded[2])
-    return units
 
 
 def applies(hostvars: dict[str, Any]) -> bool:
@@ -49,16 +40,10 @@ def test_backup_agent_is_installed_enabled_and_running(host: Any, hostvars: dict
         f"backup_required is true but backup_agent '{agent}' is not one of {sorted(AGENTS)}"
     )
     services = AGENTS[agent]
-    out = host.run(
-        f"for u in {' '.join(services)}; do "
-        "e=$(systemctl is-enabled $u 2>/dev/null); "
-        'echo "$u ${e:-absent} $(systemctl is-active $u)"; '
-        "done"
-    )
-    units = parse_units(out.stdout)
-    state = "; ".join(f"{u}: {e}, {a}" for u, (e, a) in units.items())
-    assert any(e != "absent" for e, _ in units.values()), (
+    units = unit_states(host, services)
+    state = describe(units)
+    assert installed(units), (
         f"the {agent} backup agent is not installed: none of its services exists ({state})"
     )
-    running = [u for u, (e, a) in units.items() if e == "enabled" and a == "active"]
+    running = enabled_and_running(units)
     assert running, f"no {agent} backup agent service is enabled at boot and running: {state}"

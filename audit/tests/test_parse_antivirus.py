@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from test_parse_timesync import check_module
 
+UNITS = check_module("systemd_units")
 CHECK = check_module("test_antivirus")
 
 
 def test_units_running_disabled_and_absent() -> None:
     out = "clamav-daemon enabled active\nclamd@scan absent inactive\nclamd absent inactive\n"
-    units = CHECK.parse_units(out)
+    units = UNITS.parse_units(out)
     assert units["clamav-daemon"] == ("enabled", "active")
     assert units["clamd@scan"] == ("absent", "inactive")
-    drifted = CHECK.parse_units("clamav-daemon disabled inactive\n")
+    drifted = UNITS.parse_units("clamav-daemon disabled inactive\n")
     assert drifted == {"clamav-daemon": ("disabled", "inactive")}
 
 

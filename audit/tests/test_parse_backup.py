@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from test_parse_timesync import check_module
 
+UNITS = check_module("systemd_units")
 CHECK = check_module("test_backup")
 
 
@@ -26,8 +27,8 @@ def test_applies_only_where_the_inventory_requires_backup(
 
 def test_units_running_stopped_and_absent() -> None:
     out = "bacula-fd enabled active\n"
-    assert CHECK.parse_units(out) == {"bacula-fd": ("enabled", "active")}
-    drifted = CHECK.parse_units("vxpbx_exchanged disabled inactive\nbpcd absent inactive\n")
+    assert UNITS.parse_units(out) == {"bacula-fd": ("enabled", "active")}
+    drifted = UNITS.parse_units("vxpbx_exchanged disabled inactive\nbpcd absent inactive\n")
     assert drifted == {
         "vxpbx_exchanged": ("disabled", "inactive"),
         "bpcd": ("absent", "inactive"),

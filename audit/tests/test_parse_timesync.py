@@ -13,6 +13,9 @@ PROJECT = Path(__file__).resolve().parents[2]
 def check_module(name: str) -> ModuleType:
     """A compliance check module from tests/, imported under a private name."""
     path = PROJECT / "tests" / f"{name}.py"
+    # Checks import their sibling helpers (systemd_units, ...) as they do in an audit.
+    if str(path.parent) not in sys.path:
+        sys.path.append(str(path.parent))
     spec = importlib.util.spec_from_file_location(f"_driftvakt_check_{name}", path)
     assert spec is not None
     assert spec.loader is not None
