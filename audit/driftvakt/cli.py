@@ -170,6 +170,57 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return Exit.FAILURES if missing else Exit.OK
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from driftvakt.export import command
+
+    key = Path(args.key)
+    if args.run == "keygen":  # a run id is hex: it can never be "keygen"
+        public = command.keygen(key)
+        print(f"signing key {key} (mode 600), public key {key}.pub (key id {public.key_id_hex})")
+        return Exit.OK
+    if args.list:
+        return cmd_receipts(args)
+    done = command.export(
+        Path(args.store),
+        args.run,
+        key,
+        Path(args.out),
+        to=args.to,
+        ssh_key=Path(args.ssh_key) if args.ssh_key else None,
+        known_hosts=Path(args.known_hosts).expanduser(),
+        attempts=args.attempts,
+        say=lambda line: print(f"driftvakt: export: {line}", file=sys.stderr),
+    )
+    print(f"bundle {done.built.path}  sha256 {done.built.sha256}")
+    if done.delivered:
+        d = done.delivered
+        print(f"delivered to {args.to} as {d.remote_path} ({d.attempts} attempt(s), {d.host_key})")
+    return Exit.OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from driftvakt.export import command
+
+    found = command.verify(Path(args.bundle), Path(args.pubkey))
+    run = found.meta["run"]
+    print(
+        f"bundle OK: run {run['id']} ({run['started']}), {len(found.files)} files, "
+        f"signed by key {found.key_id}; trusted comment: {found.trusted_comment}"
+    )
+    return Exit.OK
+
+
+def cmd_receipts(args: argparse.Namespace) -> int:
+    from driftvakt.export.receipts import receipts
+
+    for r in receipts(Path(args.store)):
+        print(
+            f"{r.delivered_at}  run {r.run_id[:8]}  {r.destination}{r.remote_path}  "
+            f"sha256 {r.bundle_sha256[:16]}  {r.host_key}  attempts {r.attempts}"
+        )
+    return Exit.OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="driftvakt", description=__doc__)
     parser.add_argument("--version", action="version", version=f"driftvakt {__version__}")
@@ -263,6 +314,31 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("-o", "--output", default="reports/report.html")
     rep.add_argument("--lang", choices=("sv", "en"), default="en")
     rep.set_defaults(func=cmd_report)
+
+    exp = sub.add_parser(
+        "export", help="signed bundle of a stored run for the driftpartner, delivered over SFTP"
+    )
+    exp.add_argument(
+        "run", nargs="?", help="run id or prefix (default: the latest); `keygen`: new signing key"
+    )
+    exp.add_argument("--store", default="var/driftvakt.db")
+    exp.add_argument("--key", default="var/driftvakt-signing.key", help="Ed25519 signing key")
+    exp.add_argument("--out", default="reports/export", help="folder the bundle is written to")
+    exp.add_argument("--to", help="deliver to sftp://user@host[:port]/folder")
+    exp.add_argument("--ssh-key", help="SSH private key for --to")
+    exp.add_argument("--known-hosts", default="~/.ssh/known_hosts", help="for --to; never added to")
+    exp.add_argument("--attempts", type=int, default=4, help="delivery attempts (default 4)")
+    exp.add_argument("--list", action="store_true", help="show delivery receipts instead")
+    exp.set_defaults(func=cmd_export)
+
+    ver = sub.add_parser("verify", help="check an export bundle offline")
+    ver.add_argument("bundle")
+    ver.add_argument("--pubkey", required=True, help="the signer's minisign public key file")
+    ver.set_defaults(func=cmd_verify)
+
+    rec = sub.add_parser("receipts", help="export deliveries recorded in the run store")
+    rec.add_argument("--store", default="var/driftvakt.db")
+    rec.set_defaults(func=cmd_receipts)
     return parser
 
 

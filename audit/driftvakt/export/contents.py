@@ -1,0 +1,51 @@
+"""What goes into a bundle: one entry per file, in bundle order. Extend ``PARTS`` to add one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from driftvakt import report
+from driftvakt.errors import BadInputError
+from driftvakt.store import canonical_json
+
+
+@dataclass(frozen=True)
+class Source:
+    """The stored run being exported, and the run before it (for the reports' drift section)."""
+
+    run: dict[str, Any]
+    previous: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Part:
+    path: str  # inside the bundle, below its top folder
+    make: Callable[[Source], bytes]
+
+
+def _html(lang: str) -> Callable[[Source], bytes]:
+    return lambda source: report.render(source.run, lang, source.previous).encode("utf-8")
+
+
+PARTS: tuple[Part, ...] = (
+    # The run exactly as the store keeps it, so its chain hash can be recomputed (bundle.json).
+    Part("run.json", lambda source: canonical_json(source.run).encode("utf-8")),
+    Part("reports/report.sv.html", _html("sv")),
+    Part("reports/report.en.html", _html("en")),
+)
+
+
+def render(source: Source) -> dict[str, bytes]:
+    files = {}
+    for part in PARTS:
+        try:
+            files[part.path] = part.make(source)
+        except (jinja2.TemplateError, KeyError, TypeError, ValueError) as exc:
+            raise BadInputError(
+                f"run {source.run.get('id')}: cannot make {part.path}: {type(exc).__name__}: {exc}"
+            ) from exc
+    return files
