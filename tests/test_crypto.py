@@ -1,10 +1,13 @@
-"""Crypto: TLS 1.2 or later is the system-wide minimum.
+"""Crypto: TLS 1.2 or later is the system-wide minimum; certificates valid and from approved CAs.
 
 Requirements SKA-SEC-11 (industry-standard crypto per NIST SP 800-131A) and RST-7.1.1 (established
 protocols configured to good practice). RHEL is asked for its crypto policy; on every platform the
 system's OpenSSL is asked what a new TLS context allows (Python's ssl module reports the minimum
 OpenSSL applies from its system default configuration), and the configured MinProtocol lines are
 quoted as evidence.
+
+Certificates (SKA-SEC-12, RST-7.1.3): every ``crypto_certificates`` path is read in one command
+together with the CA anchors the host trusts locally, and judged here (tests/certificates.py).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import re
 from typing import Any
 
 import pytest
+
+import certificates as certs
 
 APPROVED_POLICIES = ("DEFAULT", "FUTURE", "FIPS")
 # TLS protocol numbers as OpenSSL (and Python's ssl.TLSVersion) report them.
@@ -31,6 +36,12 @@ PROBE = (
     "for p in python3 /usr/libexec/platform-python; do if command -v $p >/dev/null; then "
     "exec $p -c 'import ssl; print(int(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).minimum_version))'; "
     "fi; done; echo 'no python to ask OpenSSL'"
+)
+# Where each family keeps locally added trust anchors (the crypto role deploys CAs there).
+ANCHOR_DIRS = (
+    "/usr/local/share/ca-certificates",  # Debian
+    "/etc/pki/ca-trust/source/anchors",  # RHEL
+    "/etc/pki/trust/anchors",  # SLES
 )
 _MIN = re.compile(r"^\s*MinProtocol\s*=\s*(\S+)", re.MULTILINE)
 
@@ -77,3 +88,55 @@ def test_tls_1_2_is_the_system_minimum(host: Any, hostvars: dict[str, Any]) -> N
         f"OpenSSL's system default allows {allowed} (protocol {version}), "
         f"expected TLSv1.2 or later; MinProtocol in openssl.cnf: {configured or 'none'}"
     )
+
+
+def certificate_paths(hostvars: dict[str, Any]) -> list[str]:
+    """The Linux certificate files the inventory names (entries with a ``path``)."""
+    entries = hostvars.get("crypto_certificates") or []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ValueError("crypto_certificates must be a list of {path: ...} entries")
+    paths = [str(e["path"]) for e in entries if e.get("path")]
+    bad = [p for p in paths if not p.startswith("/") or re.search(r"[\s'\"$`\\]", p)]
+    if bad:
+        raise ValueError(f"crypto_certificates paths must be absolute, without quotes: {bad}")
+    return paths
+
+
+def read_certificates_command(paths: list[str]) -> str:
+    """One read: each certificate file, then every locally trusted CA anchor. Only certificate
+    blocks are printed: a combined PEM (certificate and key in one file) never sends its key."""
+    blocks = "sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p'"
+    return (
+        f'for f in {" ".join(paths)}; do echo "==> $f <=="; {blocks} -- "$f" 2>&1; done; '
+        f'for d in {" ".join(ANCHOR_DIRS)}; do for f in "$d"/*; do '
+        f'[ -f "$f" ] && echo "==> anchor:$f <==" && {blocks} -- "$f"; done; done; true'
+    )
+
+
+@pytest.mark.control("crypto_certificates_valid")
+def test_certificates_valid_and_from_approved_cas(host: Any, hostvars: dict[str, Any]) -> None:
+    if host.system_info.type != "linux":
+        pytest.skip(f"not applicable: a Linux check, this is {host.system_info.type}")
+    paths = certificate_paths(hostvars)
+    if not paths:
+        pytest.skip("not applicable: the inventory names no certificates (crypto_certificates)")
+    prints, subjects = certs.approved_cas(hostvars)
+    days = certs.min_days(hostvars)
+    with host.sudo():
+        files = certs.split_files(host.run(read_certificates_command(paths)).stdout)
+    anchors = [
+        block
+        for name, text in files.items()
+        if name.startswith("anchor:")
+        for block in certs.pem_blocks(text)
+    ]
+    now = certs.utc_now()
+    found = []
+    for path in paths:
+        text = files.get(path, "")
+        if not certs.pem_blocks(text):
+            found.append(f"{path}: no certificate ({text.strip()[:120] or 'empty'})")
+            continue
+        facts = certs.pem_facts(path, text, anchors)
+        found += certs.problems(facts, now, days, prints, subjects)
+    assert not found, "; ".join(found)

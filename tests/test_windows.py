@@ -3,7 +3,7 @@
 Every check reads the host's single JSON collection (``windows_facts``; the audit fetches it in
 one WinRM round trip) and asks a pure judge in ``tests/windows_facts.py``. Checks marked
 ``windows`` run only on Windows hosts (``tests/conftest.py``); where the idea is the same as a
-Linux control they carry its ID (time sync, firewall), else a ``win_`` ID from
+Linux control they carry its ID (time sync, firewall, backup), else a ``win_`` ID from
 ``audit/driftvakt/catalog/controls/windows.yml``. Expected values come from the inventory, as
 for the roles (``timesync_ntp_servers``, ``firewall_approved_paths``, ``windows_local_admins``,
 ``logging_central_host``, ``session_lock_tmout``...).
@@ -140,6 +140,13 @@ def test_windows_session_lock(host: Any, hostvars: dict[str, Any]) -> None:
     _verdict(host, hostvars, "win_session_lock")
 
 
+@pytest.mark.control("crypto_certificates_valid")
+def test_windows_certificates_valid(host: Any, hostvars: dict[str, Any]) -> None:
+    if not hostvars.get("crypto_certificates"):
+        pytest.skip("not applicable: the inventory names no certificates (crypto_certificates)")
+    _verdict(host, hostvars, "crypto_certificates_valid")
+
+
 @pytest.mark.control("win_browser_plugins_absent")
 def test_windows_browser_plugins_absent(host: Any, hostvars: dict[str, Any]) -> None:
     _verdict(host, hostvars, "win_browser_plugins_absent")
@@ -148,3 +155,20 @@ def test_windows_browser_plugins_absent(host: Any, hostvars: dict[str, Any]) -> 
 @pytest.mark.control("win_os_supported")
 def test_windows_os_supported(host: Any, hostvars: dict[str, Any]) -> None:
     _verdict(host, hostvars, "win_os_supported")
+
+
+@pytest.mark.control("backup_agent_running")
+def test_windows_backup_agent_running(host: Any, hostvars: dict[str, Any]) -> None:
+    if not wf.backup_applies(hostvars):
+        pytest.skip("not applicable: backup_required is not true for this host in the inventory")
+    _verdict(host, hostvars, "backup_agent_running")
+
+
+@pytest.mark.control("win_system_locale_swedish")
+def test_windows_system_locale_swedish(host: Any, hostvars: dict[str, Any]) -> None:
+    _verdict(host, hostvars, "win_system_locale_swedish")
+
+
+@pytest.mark.control("win_unapproved_remote_software_absent")
+def test_windows_unapproved_remote_software_absent(host: Any, hostvars: dict[str, Any]) -> None:
+    _verdict(host, hostvars, "win_unapproved_remote_software_absent")

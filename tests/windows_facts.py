@@ -634,6 +634,256 @@ def judge_win_os_supported(facts: Facts, hostvars: HostVars) -> list[str]:
     return []
 
 
+# --- backup agent ----------------------------------------------------------------------------
+
+# backup_agent -> its Windows services, as patterns matched in full (case-insensitive) against a
+# service's name or display name: Commvault names its services per instance, IBM Storage
+# Protect's setup wizard names them (backup_windows_services replaces the list). Sources: each
+# vendor's Windows client documentation. roles/backup/vars/Windows.yml holds the same patterns.
+BACKUP_AGENT_SERVICES: dict[str, tuple[str, ...]] = {
+    "veeam": ("VeeamEndpointBackupSvc", "Veeam Agent for Microsoft Windows Service"),
+    "commvault": (r"GxCVD\(Instance\d+\)", r"GxClMgrS\(Instance\d+\)"),
+    "spectrum_protect": ("TSM Client Acceptor", "TSM Client Scheduler"),
+    "netbackup": ("bpinetd", "NetBackup Client Service", "VRTSpbx"),
+    "rubrik": ("Rubrik Backup Service",),
+    "cohesity": ("CohesityAgent", "Cohesity Agent"),
+    "bareos": ("Bareos-fd",),
+    "bacula": ("Bacula-fd",),
+}
+
+
+def backup_applies(hostvars: HostVars) -> bool:
+    """backup_required in the inventory, as YAML or as a string (as tests/test_backup.py)."""
+    return str(hostvars.get("backup_required", False)).strip().lower() in ("true", "yes", "1")
+
+
+def backup_service_patterns(hostvars: HostVars) -> tuple[str, list[str]]:
+    """The product's name and its service patterns; an unknown product is a LookupError."""
+    agent = str(hostvars.get("backup_agent") or "")
+    if agent not in BACKUP_AGENT_SERVICES:
+        raise LookupError(
+            f"backup_required is true but backup_agent {agent!r} is not one of "
+            f"{sorted(BACKUP_AGENT_SERVICES)}"
+        )
+    named = [re.escape(str(s)) for s in hostvars.get("backup_windows_services") or []]
+    return agent, named or list(BACKUP_AGENT_SERVICES[agent])
+
+
+def judge_backup_agent_running(facts: Facts, hostvars: HostVars) -> list[str]:
+    """At least one of the agent's services exists, and every one that exists is Running/Auto.
+    Only for hosts where backup_applies(hostvars); the check skips the others."""
+    agent, patterns = backup_service_patterns(hostvars)
+    wanted = re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
+    found = [
+        s
+        for s in section(facts, "services")
+        if wanted.fullmatch(str(s.get("Name") or ""))
+        or wanted.fullmatch(str(s.get("DisplayName") or ""))
+    ]
+    if not found:
+        return [f"the {agent} backup agent is not installed: no service matches {patterns}"]
+    return [
+        f"{agent} backup agent service {s.get('Name')} is {s.get('State')}/{s.get('StartMode')}, "
+        "expected Running/Auto"
+        for s in found
+        if (s.get("State"), s.get("StartMode")) != ("Running", "Auto")
+    ]
+
+
+# --- Swedish character set -------------------------------------------------------------------
+
+# The Swedish alphabet's letters beyond ASCII, and é (in Swedish names: André, Lindén).
+SWEDISH_LETTERS = "åäöÅÄÖéÉ"
+LOCALE_CODE_PAGES = {
+    "SystemLocaleAnsiCodePage": "the system locale's ANSI code page",
+    "SystemLocaleOemCodePage": "the system locale's OEM code page",
+    "AnsiCodePage": "the configured ANSI code page (Nls\\CodePage ACP)",
+    "OemCodePage": "the configured OEM code page (Nls\\CodePage OEMCP)",
+    "ActiveAnsiCodePage": "the ANSI code page in effect",
+}
+
+
+def holds_swedish(code_page: int) -> bool:
+    """Whether a Windows code page encodes every Swedish letter (65001 is UTF-8). A code page
+    Python has no codec for is a LookupError: not a verdict."""
+    codec = "utf-8" if code_page == 65001 else f"cp{code_page}"
+    try:
+        SWEDISH_LETTERS.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def judge_win_system_locale_swedish(facts: Facts, hostvars: HostVars) -> list[str]:
+    locale = section(facts, "locale")
+    problems = []
+    for key, what in LOCALE_CODE_PAGES.items():
+        try:
+            code_page = int(str(locale.get(key)))
+        except ValueError as exc:
+            raise FactsUnavailable(f"the collection has no {what} ({key})") from exc
+        if not holds_swedish(code_page):
+            problems.append(f"{what} is {code_page}")
+    if problems:
+        return [
+            f"system locale {locale.get('SystemLocale')}: {'; '.join(problems)}: cannot "
+            f"represent the Swedish letters {SWEDISH_LETTERS} for non-Unicode programs"
+        ]
+    return []
+
+
+# --- VPN, tunnel and remote-control software -------------------------------------------------
+
+# Products that open a path around the region's VPN: VPN clients and servers, tunnels, remote
+# control. Each pattern is searched (case-insensitive) in installed programs' names, services'
+# names, display names and binaries, and running processes' names and paths. The region's own
+# VPN client is allowed by key (windows_remote_software_allowed). The patterns use only syntax
+# .NET and Python regexes share: roles/windows/vars/main.yml holds the same table.
+REMOTE_SOFTWARE: dict[str, str] = {
+    "openvpn": r"openvpn|ovpnconnect",
+    "wireguard": r"wireguard",
+    "tailscale": r"tailscale",
+    "zerotier": r"zerotier",
+    "ngrok": r"\bngrok\b",
+    "cloudflared": r"cloudflared|cloudflare warp",
+    "hamachi": r"hamachi",
+    "softether": r"softether|\bsevpn",
+    "nordvpn": r"nordvpn",
+    "expressvpn": r"expressvpn",
+    "protonvpn": r"proton ?vpn",
+    "mullvad": r"mullvad",
+    "cisco_secure_client": r"anyconnect|cisco secure client",
+    "globalprotect": r"globalprotect|\bpangp",
+    "forticlient": r"forticlient",
+    "ivanti_secure_access": r"pulse secure|ivanti secure access",
+    "checkpoint_vpn": r"check point.*vpn",
+    "teamviewer": r"teamviewer",
+    "anydesk": r"anydesk",
+    "rustdesk": r"rustdesk",
+    "splashtop": r"splashtop",
+    "logmein": r"\blogmein\b(?! hamachi)",
+    "screenconnect": r"screenconnect|connectwise control",
+    "chrome_remote_desktop": r"chrome remote desktop|chromoting",
+    "vnc": r"vnc|tvnserver",
+    "radmin": r"radmin|\brserver3\b",
+}
+# Windows' own VPN server: Routing and Remote Access, judged by its service running.
+RRAS_SERVICE = "remoteaccess"
+
+
+def remote_software_allowed(hostvars: HostVars) -> set[str]:
+    allowed = {str(k) for k in hostvars.get("windows_remote_software_allowed") or []}
+    unknown = sorted(allowed - set(REMOTE_SOFTWARE) - {"rras"})
+    if unknown:
+        raise LookupError(
+            f"windows_remote_software_allowed names unknown products {unknown}; known: "
+            f"{sorted([*REMOTE_SOFTWARE, 'rras'])}"
+        )
+    return allowed
+
+
+def _remote_product(text: str, allowed: set[str]) -> str | None:
+    for key, pattern in REMOTE_SOFTWARE.items():
+        if key not in allowed and re.search(pattern, text, re.I):
+            return key
+    return None
+
+
+def judge_win_unapproved_remote_software_absent(facts: Facts, hostvars: HostVars) -> list[str]:
+    allowed = remote_software_allowed(hostvars)
+    found: dict[str, list[str]] = {}
+    for program in section(facts, "software").get("Installed") or []:
+        name = str(program.get("DisplayName") or "")
+        if key := _remote_product(name, allowed):
+            found.setdefault(key, []).append(
+                f"installed {name} {program.get('DisplayVersion') or ''}".strip()
+            )
+    services = section(facts, "services")
+    for service in services:
+        text = " ".join(str(service.get(k) or "") for k in ("Name", "DisplayName", "PathName"))
+        if key := _remote_product(text, allowed):
+            found.setdefault(key, []).append(
+                f"service {service.get('Name')} ({service.get('State')})"
+            )
+    for process in section(facts, "processes"):
+        text = f"{process.get('Name') or ''} {process.get('ExecutablePath') or ''}"
+        if key := _remote_product(text, allowed):
+            found.setdefault(key, []).append(
+                f"process {process.get('Name')} ({process.get('ExecutablePath')})"
+            )
+    rras = next((s for s in services if str(s.get("Name")).lower() == RRAS_SERVICE), None)
+    if "rras" not in allowed and rras and rras.get("State") == "Running":
+        found["rras"] = ["service RemoteAccess (Routing and Remote Access) is Running"]
+    if not found:
+        return []
+    return [
+        f"unapproved VPN, tunnel or remote-control software ({key}): " + ", ".join(evidence)
+        for key, evidence in sorted(found.items())
+    ] + [f"approved here (windows_remote_software_allowed): {sorted(allowed) or 'none'}"]
+
+
+# --- certificates (crypto_certificates_valid; judged as on Linux, tests/certificates.py) ------
+
+
+def store_cert_facts(entry: dict[str, Any]) -> Any:
+    """One collect.ps1 ``certificates`` item -> certificates.CertFacts. Windows built and
+    verified the chain: element 1 is the issuing CA (absent for a self-signed or a partial chain).
+    Source: X509Certificate2 and X509Chain, Microsoft Learn (.NET API reference)."""
+    import certificates as certs
+
+    chain = entry.get("Chain") or []
+    status = [str(s) for s in entry.get("ChainStatus") or []]
+    issuer = None
+    if len(chain) > 1 and "PartialChain" not in status and "NotSignatureValid" not in status:
+        issuer = certs.Issuer(str(chain[1]["Subject"]), str(chain[1]["Sha256"]).lower())
+    algorithm = str(entry.get("SignatureAlgorithm") or "").lower()
+    hash_name = re.match(r"(md5|sha1|sha256|sha384|sha512)", algorithm)
+    key_kind = str(entry.get("KeyAlgorithm") or "")
+    return certs.CertFacts(
+        name=f"Cert:\\LocalMachine\\My\\{entry.get('Thumbprint')}",
+        subject=str(entry.get("Subject") or ""),
+        not_before=_when(str(entry["NotBefore"])),
+        not_after=_when(str(entry["NotAfter"])),
+        key_type={"ECC": "EC"}.get(key_kind, key_kind),
+        key_bits=int(entry.get("KeySize") or 0),
+        signature_hash=hash_name.group(1) if hash_name else None,
+        issuer_name=str(entry.get("Issuer") or ""),
+        issuer=issuer,
+        revoked="Revoked" in status,
+    )
+
+
+def judge_crypto_certificates_valid(facts: Facts, hostvars: HostVars) -> list[str]:
+    import certificates as certs
+
+    wanted = _require(hostvars, "crypto_certificates")
+    prints, subjects = certs.approved_cas(hostvars)
+    days = certs.min_days(hostvars)
+    store = section(facts, "certificates")
+    now = _when(str(facts["collected"]))
+    problems = []
+    for want in wanted:
+        thumbprint = str(want.get("thumbprint") or "").replace(" ", "").upper()
+        subject = str(want.get("subject") or "")
+        if not thumbprint and not subject:
+            raise LookupError("crypto_certificates entries need a thumbprint or a subject here")
+        matches = [
+            c
+            for c in store
+            if (thumbprint and str(c.get("Thumbprint")).upper() == thumbprint)
+            or (
+                not thumbprint
+                and certs.normalize_dn(str(c.get("Subject"))) == certs.normalize_dn(subject)
+            )
+        ]
+        if not matches:
+            problems.append(f"certificate {thumbprint or subject} is not in LocalMachine\\My")
+            continue
+        newest = max(matches, key=lambda c: _when(str(c["NotAfter"])))
+        problems += certs.problems(store_cert_facts(newest), now, days, prints, subjects)
+    return problems
+
+
 JUDGES = {
     name.removeprefix("judge_"): fn for name, fn in globals().items() if name.startswith("judge_")
 }

@@ -73,3 +73,83 @@ alias net-pf-10 ipv6
     }
     assert "tipc" not in rules
     assert CHECK.parse_modprobe("") == {}
+
+
+# app_services_least_privilege: `systemctl show -p ...` and getent on a Debian 12 lab host,
+# converged; then the drift (a drop-in with User=root).
+SHOW = """\
+Id=labapp.service
+User=labapp
+DynamicUser=no
+PrivateTmp=yes
+ProtectHome=yes
+ProtectSystem=strict
+NoNewPrivileges=yes
+DropInPaths=
+LoadState=loaded
+ActiveState=active
+UnitFileState=enabled
+"""
+ACCOUNTS = """\
+root:x:0:0:root:/root:/bin/bash
+ops:x:1000:1000::/home/ops:/bin/bash
+labapp:x:998:998:labapp application component:/home/labapp:/usr/sbin/nologin
+"""
+GROUPS = """\
+root:x:0:
+sudo:x:27:ops
+labapp:x:998:
+"""
+
+
+def _app(show: str, passwd: str = ACCOUNTS, groups: str = GROUPS) -> list[str]:
+    props = CHECK.parse_systemctl_show(show).get("labapp.service")
+    return list(
+        CHECK.app_problems(
+            "labapp.service",
+            props,
+            "labapp",
+            CHECK.parse_getent(passwd),
+            CHECK.parse_getent(groups),
+        )
+    )
+
+
+def test_a_converged_component_passes() -> None:
+    assert _app(SHOW) == []
+
+
+def test_running_as_root_through_a_drop_in_fails() -> None:
+    drifted = SHOW.replace("User=labapp", "User=root").replace(
+        "DropInPaths=", "DropInPaths=/etc/systemd/system/labapp.service.d/zz-local.conf"
+    )
+    assert _app(drifted) == [
+        "labapp.service runs as root, not its own account labapp",
+        "labapp.service runs as root (uid 0)",
+        "(drop-ins: /etc/systemd/system/labapp.service.d/zz-local.conf)",
+    ]
+
+
+def test_disabled_stopped_unsandboxed_or_missing_fails() -> None:
+    off = SHOW.replace("UnitFileState=enabled", "UnitFileState=disabled").replace(
+        "ActiveState=active", "ActiveState=inactive"
+    )
+    assert _app(off) == [
+        "labapp.service is disabled at boot",
+        "labapp.service is inactive, not running",
+    ]
+    loose = SHOW.replace("ProtectSystem=strict", "ProtectSystem=no")
+    assert _app(loose) == ["labapp.service is not sandboxed: ProtectSystem=no"]
+    gone = "Id=labapp.service\nLoadState=not-found\n"
+    assert _app(gone) == ["labapp.service is not installed (not-found)"]
+
+
+def test_a_login_shell_or_an_admin_group_fails() -> None:
+    shell = ACCOUNTS.replace("/home/labapp:/usr/sbin/nologin", "/home/labapp:/bin/bash")
+    assert _app(SHOW, passwd=shell) == [
+        "labapp.service: account labapp has a login shell (/bin/bash)"
+    ]
+    sudo = GROUPS.replace("sudo:x:27:ops", "sudo:x:27:ops,labapp")
+    assert _app(SHOW, groups=sudo) == ["labapp.service: account labapp is in admin groups ['sudo']"]
+    uid0 = ACCOUNTS.replace("labapp:x:998:998", "labapp:x:0:998")
+    assert _app(SHOW, passwd=uid0) == ["labapp.service runs as root (uid 0)"]

@@ -50,3 +50,41 @@ def test_modprobe_file_blocks_every_module(family: str) -> None:
     for module in CHECK.BLOCKED_MODULES:
         assert rules[module]["install"] == ["/bin/false"]
         assert rules[module]["blacklist"]
+
+
+APP = {
+    "name": "billing",
+    "exec": "/opt/billing/bin/billing --config /etc/billing.conf",
+    "read_write_paths": ["/var/lib/billing"],
+}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
+def test_app_unit_is_sandboxed_and_unprivileged_as_the_check_wants(family: str) -> None:
+    variables = _vars(family, item=APP, ansible_managed="managed")
+    unit = render_template(ROLE, "etc/systemd/system/app.service.j2", variables)
+    lines = dict(
+        line.split("=", 1) for line in unit.splitlines() if "=" in line and line[:1].isalpha()
+    )
+    assert lines["ExecStart"] == APP["exec"]
+    assert lines["User"] == "billing" and lines["Group"] == "billing"
+    assert lines["ReadWritePaths"] == "/var/lib/billing"
+    assert lines["WantedBy"] == "multi-user.target"  # enabled at boot: a background service
+    # What the check requires of the running unit is what the role renders.
+    props = {"LoadState": "loaded", "UnitFileState": "enabled", "ActiveState": "active", **lines}
+    passwd = CHECK.parse_getent(f"billing:x:990:990::/:{variables['__services_nologin']}\n")
+    groups = CHECK.parse_getent("billing:x:990:\n")
+    assert CHECK.app_problems("billing.service", props, "billing", passwd, groups) == []
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
+def test_app_accounts_get_the_family_nologin_shell_and_no_admin_group(family: str) -> None:
+    variables = _vars(family)
+    assert variables["__services_nologin"] in CHECK.NOLOGIN_SHELLS
+    assert set(variables["__services_admin_groups"]) <= set(CHECK.ADMIN_GROUPS)
+    admin = "sudo" if FAMILY_FACTS[family]["ansible_os_family"] == "Debian" else "wheel"
+    assert admin in variables["__services_admin_groups"]
+    assert (
+        yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())["services_app_components"]
+        == []
+    )

@@ -64,6 +64,13 @@ HOSTVARS: dict[str, Any] = {
     "windows_app_services": ["DriftvaktDemoApp"],
     "logging_central_host": "loghost.region.example",
     "session_lock_tmout": 900,
+    "backup_required": True,
+    "backup_agent": "veeam",
+    "windows_remote_software_allowed": ["forticlient"],
+    # crypto_certificates_valid: the host's TLS certificate by thumbprint; the region's issuing
+    # CA approved by its SHA-256 fingerprint (the fixtures' chain element 1).
+    "crypto_certificates": [{"thumbprint": "8D3F2A61C0E94B7A5D1E2F3C4B5A69788796A5B4"}],
+    "crypto_approved_cas": ["5b8e2f0c7d6a41e39b2c8f4a1d0e7c6b5a49382716f5e4d3c2b1a09f8e7d6c5b"],
 }
 # What the drifted fixture must be failed for: a fragment of the evidence, per control.
 DRIFT_EVIDENCE = {
@@ -92,6 +99,10 @@ DRIFT_EVIDENCE = {
     "win_session_lock": "InactivityTimeoutSecs) is None",
     "win_browser_plugins_absent": "Microsoft Silverlight",
     "win_os_supported": "build 17763",
+    "crypto_certificates_valid": "within the 30-day threshold",
+    "backup_agent_running": "VeeamEndpointBackupSvc is Stopped/Manual",
+    "win_system_locale_swedish": "ANSI code page is 1251",
+    "win_unapproved_remote_software_absent": "(teamviewer): installed TeamViewer",
 }
 
 
@@ -168,6 +179,162 @@ def test_other_antivirus_vendors_are_judged_by_their_services() -> None:
     assert wf.judge_win_antivirus_active(facts, {"windows_antivirus_services": ["ntrtscan"]}) == [
         "antivirus service ntrtscan: missing"
     ]
+
+
+def _service(
+    name: str, display: str = "", state: str = "Running", mode: str = "Auto"
+) -> dict[str, Any]:
+    return {"Name": name, "DisplayName": display or name, "State": state, "StartMode": mode}
+
+
+@pytest.mark.parametrize(
+    ("agent", "service", "installed"),
+    [
+        ("commvault", _service("GxCVD(Instance001)", "Commvault Communications Service"), True),
+        ("commvault", _service("GxCVD", "Commvault Communications Service"), False),
+        ("rubrik", _service("RBS", "Rubrik Backup Service"), True),
+        ("netbackup", _service("bpinetd", "NetBackup Client Service"), True),
+        ("spectrum_protect", _service("TSM Client Acceptor"), True),
+        ("spectrum_protect", _service("TSM Client Acceptor 2"), False),
+        ("veeam", _service("VeeamDeploySvc", "Veeam Installer Service"), False),
+    ],
+)
+def test_backup_agents_are_found_by_service_name_or_display_name(
+    agent: str, service: dict[str, Any], installed: bool
+) -> None:
+    facts = {"services": [service], "errors": {}}
+    problems = wf.judge_backup_agent_running(facts, {"backup_agent": agent})
+    assert (problems == []) is installed, problems
+    if not installed:
+        assert "backup agent is not installed" in problems[0]
+
+
+def test_every_present_backup_service_must_run_automatically() -> None:
+    facts = {
+        "services": [
+            _service("GxCVD(Instance001)"),
+            _service("GxClMgrS(Instance001)", state="Stopped", mode="Disabled"),
+        ],
+        "errors": {},
+    }
+    assert wf.judge_backup_agent_running(facts, {"backup_agent": "commvault"}) == [
+        "commvault backup agent service GxClMgrS(Instance001) is Stopped/Disabled, "
+        "expected Running/Auto"
+    ]
+
+
+def test_backup_services_named_at_install_replace_the_defaults() -> None:
+    facts = {"services": [_service("IBM SP Scheduler (db01)")], "errors": {}}
+    hostvars = {"backup_agent": "spectrum_protect"}
+    assert wf.judge_backup_agent_running(facts, hostvars)
+    hostvars["backup_windows_services"] = ["IBM SP Scheduler (db01)"]  # literal, not a pattern
+    assert wf.judge_backup_agent_running(facts, hostvars) == []
+
+
+def test_backup_applies_only_where_required_and_an_unknown_agent_is_an_error() -> None:
+    assert wf.backup_applies({"backup_required": "true"})
+    assert not wf.backup_applies({})
+    with pytest.raises(LookupError, match="'arcserve' is not one of"):
+        wf.judge_backup_agent_running(load("compliant-2022.json"), {"backup_agent": "arcserve"})
+
+
+@pytest.mark.parametrize(
+    ("code_page", "swedish"),
+    [(1252, True), (850, True), (437, True), (65001, True), (1250, False), (1251, False)],
+)
+def test_code_pages_are_judged_by_the_swedish_letters_they_encode(
+    code_page: int, swedish: bool
+) -> None:
+    assert wf.holds_swedish(code_page) is swedish
+
+
+def test_a_pending_locale_change_is_judged_by_the_code_page_in_effect() -> None:
+    facts = load("compliant-2022.json")
+    facts["locale"]["ActiveAnsiCodePage"] = 1250  # pl-PL until the host reboots
+    assert wf.judge_win_system_locale_swedish(facts, HOSTVARS) == [
+        "system locale sv-SE: the ANSI code page in effect is 1250: cannot represent the Swedish "
+        f"letters {wf.SWEDISH_LETTERS} for non-Unicode programs"
+    ]
+    facts["locale"]["ActiveAnsiCodePage"] = 99999
+    with pytest.raises(LookupError):
+        wf.judge_win_system_locale_swedish(facts, HOSTVARS)
+    del facts["locale"]["OemCodePage"]
+    with pytest.raises(wf.FactsUnavailable, match="OEMCP"):
+        wf.judge_win_system_locale_swedish(facts, HOSTVARS)
+
+
+def test_approved_remote_software_is_allowed_and_the_rest_found_everywhere() -> None:
+    facts = load("drifted.json")
+    problems = wf.judge_win_unapproved_remote_software_absent(facts, HOSTVARS)
+    text = "; ".join(problems)
+    assert "service TeamViewer (Running)" in text
+    assert "process ngrok.exe (C:\\Users\\helpdesk\\Downloads\\ngrok.exe)" in text
+    assert "service RemoteAccess (Routing and Remote Access) is Running" in text
+    assert "forticlient" not in text.split("approved here")[0]
+    everything = {"windows_remote_software_allowed": ["forticlient", "teamviewer", "ngrok", "rras"]}
+    assert wf.judge_win_unapproved_remote_software_absent(facts, everything) == []
+    forti = wf.judge_win_unapproved_remote_software_absent(load("compliant-2022.json"), {})
+    assert forti and "(forticlient): installed FortiClient VPN" in forti[0]
+
+
+@pytest.mark.parametrize(
+    ("service", "product"),
+    [
+        (_service("tvnserver", "TightVNC Server"), "vnc"),
+        (_service("uvnc_service", "uvnc_service"), "vnc"),
+        (_service("WireGuardTunnel$wg0", "WireGuard Tunnel: wg0"), "wireguard"),
+        (_service("OpenVPNServiceInteractive", "OpenVPN Interactive Service"), "openvpn"),
+        (_service("ZeroTierOneService", "ZeroTier One"), "zerotier"),
+        (_service("Hamachi2Svc", "LogMeIn Hamachi Tunneling Engine"), "hamachi"),
+        (_service("AnyDesk", "AnyDesk Service"), "anydesk"),
+        (_service("W32Time", "Windows Time"), None),
+        (_service("SyncHostSvc", "Sync Host"), None),
+    ],
+)
+def test_remote_software_is_recognised_by_its_service(
+    service: dict[str, Any], product: str | None
+) -> None:
+    facts = {"services": [service], "software": {"Installed": []}, "processes": [], "errors": {}}
+    problems = wf.judge_win_unapproved_remote_software_absent(facts, {})
+    assert (f"({product}):" in problems[0]) if product else problems == []
+
+
+def test_an_unknown_approved_product_is_an_error() -> None:
+    with pytest.raises(LookupError, match="unknown products \\['fortinet'\\]"):
+        wf.judge_win_unapproved_remote_software_absent(
+            load("compliant-2022.json"), {"windows_remote_software_allowed": ["fortinet"]}
+        )
+
+
+def test_the_roles_tables_are_the_checks() -> None:
+    """The roles find and keep what the checks judge: the same patterns, named once per side."""
+    import yaml
+
+    backup = yaml.safe_load((PROJECT / "roles/backup/vars/Windows.yml").read_text())
+    assert {k: tuple(v["services"]) for k, v in backup["__backup_windows_agents"].items()} == (
+        wf.BACKUP_AGENT_SERVICES
+    )
+    windows = yaml.safe_load((PROJECT / "roles/windows/vars/main.yml").read_text())
+    assert windows["__windows_remote_software"] == wf.REMOTE_SOFTWARE
+    assert list(windows["__windows_remote_software"]) == list(wf.REMOTE_SOFTWARE)  # match order
+
+
+def test_the_role_looks_only_for_unapproved_products() -> None:
+    import yaml
+
+    from driftvakt.rendering import role_vars
+
+    role = PROJECT / "roles" / "windows"
+    facts = {
+        "ansible_os_family": "Windows",
+        "ansible_distribution": "Microsoft Windows Server 2025 Standard",
+        "ansible_distribution_major_version": "10",
+    }
+    table = yaml.safe_load((role / "vars" / "main.yml").read_text())
+    allowed = {"windows_remote_software_allowed": ["forticlient", "rras"]}
+    unapproved = role_vars(role, facts, {**table, **allowed})["__windows_remote_unapproved"]
+    assert unapproved == {k: v for k, v in wf.REMOTE_SOFTWARE.items() if k != "forticlient"}
+    assert list(unapproved) == [k for k in wf.REMOTE_SOFTWARE if k != "forticlient"]
 
 
 @pytest.mark.parametrize(
@@ -317,3 +484,26 @@ def test_an_audit_of_a_windows_host_judges_its_one_collection(
         assert status[cid] == Status.FAIL, cid
     linux_only = [c for c, ctl in controls().items() if "windows" not in ctl.platforms]
     assert all(status[c] == Status.NOT_APPLICABLE for c in linux_only)
+
+
+def test_certificate_judgement_reads_the_store_as_documented() -> None:
+    facts = load("drifted.json")  # self-signed, 1024-bit RSA, SHA-1, 8 days before expiry
+    problems = wf.judge_crypto_certificates_valid(facts, HOSTVARS)
+    text = "; ".join(problems)
+    assert "is self-signed" in text
+    assert "RSA key of 1024 bits" in text
+    assert "signed with SHA1" in text
+    good = load("compliant-2022.json")
+    by_subject = {
+        **HOSTVARS,
+        "crypto_certificates": [{"subject": "CN=win01.region.example, O=Region Example, C=SE"}],
+    }
+    assert wf.judge_crypto_certificates_valid(good, by_subject) == []
+    good["certificates"][0]["ChainStatus"] = ["Revoked"]
+    assert "is revoked" in "; ".join(wf.judge_crypto_certificates_valid(good, HOSTVARS))
+    missing = {**HOSTVARS, "crypto_certificates": [{"thumbprint": "00" * 20}]}
+    assert wf.judge_crypto_certificates_valid(load("compliant-2025.json"), missing) == [
+        f"certificate {'00' * 20} is not in LocalMachine\\My"
+    ]
+    with pytest.raises(ValueError, match="crypto_approved_cas"):
+        wf.judge_crypto_certificates_valid(good, {**HOSTVARS, "crypto_approved_cas": []})

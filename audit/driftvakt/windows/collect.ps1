@@ -62,10 +62,12 @@ Add-Section 'os' {
 Add-Section 'services' {
     @(Get-CimInstance -ClassName Win32_Service | ForEach-Object {
         [ordered]@{
-            Name      = $_.Name
-            State     = $_.State
-            StartMode = $_.StartMode
-            StartName = $_.StartName
+            Name        = $_.Name
+            DisplayName = $_.DisplayName
+            State       = $_.State
+            StartMode   = $_.StartMode
+            StartName   = $_.StartName
+            PathName    = $_.PathName
         }
     })
 }
@@ -330,6 +332,67 @@ Add-Section 'software' {
         Installed    = $installed
         PluginPaths  = @($paths | Where-Object { Test-Path -LiteralPath $_ })
     }
+}
+
+Add-Section 'locale' {
+    # The system locale (language for non-Unicode programs) and the code pages it brings: as
+    # configured (Get-WinSystemLocale, Nls\CodePage; take effect at the next boot) and in effect
+    # now (Encoding.Default is the process's ANSI code page on .NET Framework). The
+    # 'Beta: Use Unicode UTF-8' option shows as code page 65001 in Nls\CodePage.
+    $system = Get-WinSystemLocale
+    $nls = Get-RegValues 'HKLM:\SYSTEM\CurrentControlSet\Control\Nls\CodePage' @('ACP', 'OEMCP')
+    [ordered]@{
+        SystemLocale             = $system.Name
+        SystemLocaleAnsiCodePage = $system.TextInfo.ANSICodePage
+        SystemLocaleOemCodePage  = $system.TextInfo.OEMCodePage
+        AnsiCodePage             = $nls.ACP
+        OemCodePage              = $nls.OEMCP
+        ActiveAnsiCodePage       = [System.Text.Encoding]::Default.CodePage
+    }
+}
+
+Add-Section 'processes' {
+    @(Get-CimInstance -ClassName Win32_Process | ForEach-Object {
+        [ordered]@{ Name = $_.Name; ExecutablePath = $_.ExecutablePath }
+    })
+}
+
+Add-Section 'certificates' {
+    # Every certificate in LocalMachine\My with its chain as Windows builds it (revocation of
+    # the end certificate checked online, at most 5 s per certificate). The checks pick the
+    # inventory's certificates (crypto_certificates) by thumbprint or subject.
+    $sha256 = [System.Security.Cryptography.SHA256]::Create()
+    $hex = { param($c) ([BitConverter]::ToString($sha256.ComputeHash($c.RawData))).Replace('-', '').ToLower() }
+    @(Get-ChildItem -Path 'Cert:\LocalMachine\My' | ForEach-Object {
+        $cert = $_
+        $chain = New-Object System.Security.Cryptography.X509Certificates.X509Chain
+        $chain.ChainPolicy.RevocationMode = 'Online'
+        $chain.ChainPolicy.RevocationFlag = 'EndCertificateOnly'
+        $chain.ChainPolicy.UrlRetrievalTimeout = New-TimeSpan -Seconds 5
+        [void]$chain.Build($cert)
+        $bits = 0
+        $rsa = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPublicKey($cert)
+        if ($null -ne $rsa) { $bits = $rsa.KeySize } else {
+            $ecdsa = [System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions]::GetECDsaPublicKey($cert)
+            if ($null -ne $ecdsa) { $bits = $ecdsa.KeySize }
+        }
+        [ordered]@{
+            Thumbprint         = $cert.Thumbprint
+            Subject            = $cert.Subject
+            Issuer             = $cert.Issuer
+            NotBefore          = Get-Iso $cert.NotBefore
+            NotAfter           = Get-Iso $cert.NotAfter
+            KeyAlgorithm       = $cert.PublicKey.Oid.FriendlyName
+            KeySize            = $bits
+            SignatureAlgorithm = $cert.SignatureAlgorithm.FriendlyName
+            Sha256             = & $hex $cert
+            Chain              = @($chain.ChainElements | ForEach-Object {
+                [ordered]@{ Subject = $_.Certificate.Subject; Sha256 = & $hex $_.Certificate }
+            })
+            ChainStatus        = @($chain.ChainStatus | ForEach-Object { [string]$_.Status })
+        }
+        $chain.Reset()
+    })
 }
 
 $facts | ConvertTo-Json -Depth 8 -Compress
