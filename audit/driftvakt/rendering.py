@@ -76,6 +76,13 @@ def role_vars(
     return _resolve(merged)
 
 
+def family_vars(role_dir: Path, family: str, **extra: Any) -> dict[str, Any]:
+    """A role's variables on one of FAMILY_FACTS' platforms, facts also as ``ansible_facts``."""
+    facts = FAMILY_FACTS[family]
+    ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
+    return role_vars(role_dir, facts, {"ansible_facts": ansible_facts, **extra})
+
+
 def trusted(value: Any) -> Any:
     """Mark strings as templates: ansible-core >= 2.19 renders only trusted template text."""
     try:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from test_parse_accounts import RIGHTS, SUDOERS
 
-from driftvakt.rendering import FAMILY_FACTS, role_vars
+from driftvakt.rendering import FAMILY_FACTS, family_vars
 
 PROJECT = Path(__file__).resolve().parents[2]
 ROLE = PROJECT / "roles" / "accounts"
@@ -19,10 +19,7 @@ TASKS = ROLE / "tasks" / "accounts_sudo_nopasswd_automation_only.yml"
 
 
 def _vars(family: str, **extra: Any) -> dict[str, Any]:
-    facts = FAMILY_FACTS[family]
-    ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
-    result: dict[str, Any] = role_vars(ROLE, facts, {"ansible_facts": ansible_facts, **extra})
-    return result
+    return family_vars(ROLE, family, **extra)
 
 
 def _rewrite(text: str, automation: list[str]) -> str:

@@ -10,7 +10,7 @@ import yaml
 from test_parse_backup import CHECK
 from test_parse_timesync import check_module
 
-from driftvakt.rendering import FAMILY_FACTS, role_vars
+from driftvakt.rendering import FAMILY_FACTS, family_vars, role_vars
 
 PROJECT = Path(__file__).resolve().parents[2]
 WINDOWS_CHECK = check_module("windows_facts")
@@ -18,10 +18,7 @@ ROLE = PROJECT / "roles" / "backup"
 
 
 def _vars(family: str, **extra: Any) -> dict[str, Any]:
-    facts = FAMILY_FACTS[family]
-    ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
-    variables: dict[str, Any] = role_vars(ROLE, facts, {"ansible_facts": ansible_facts, **extra})
-    return variables
+    return family_vars(ROLE, family, **extra)
 
 
 @pytest.mark.parametrize("family", sorted(FAMILY_FACTS))

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from test_parse_services import CHECK
 
-from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars
+from driftvakt.rendering import FAMILY_FACTS, family_vars, render_template
 
 PROJECT = Path(__file__).resolve().parents[2]
 ROLE = PROJECT / "roles" / "services"
@@ -17,10 +17,7 @@ CHECK_FAMILY = {"Debian": "debian", "RedHat": "redhat", "Suse": "suse"}
 
 
 def _vars(family: str, **extra: Any) -> dict[str, Any]:
-    facts = FAMILY_FACTS[family]
-    ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
-    variables: dict[str, Any] = role_vars(ROLE, facts, {"ansible_facts": ansible_facts, **extra})
-    return variables
+    return family_vars(ROLE, family, **extra)
 
 
 @pytest.mark.parametrize("family", sorted(FAMILY_FACTS))

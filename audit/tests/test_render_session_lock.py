@@ -11,16 +11,13 @@ from typing import Any
 import pytest
 from test_parse_session_lock import CHECK
 
-from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars
+from driftvakt.rendering import FAMILY_FACTS, family_vars, render_template
 
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "session_lock"
 
 
 def _vars(family: str, **extra: Any) -> dict[str, Any]:
-    facts = FAMILY_FACTS[family]
-    ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
-    result: dict[str, Any] = role_vars(ROLE, facts, {"ansible_facts": ansible_facts, **extra})
-    return result
+    return family_vars(ROLE, family, **extra)
 
 
 @pytest.mark.parametrize("family", sorted(FAMILY_FACTS))

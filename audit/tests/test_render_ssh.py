@@ -13,7 +13,7 @@ import pytest
 import yaml
 from test_parse_ssh import CHECK
 
-from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars
+from driftvakt.rendering import FAMILY_FACTS, family_vars, render_template
 
 PROJECT = Path(__file__).resolve().parents[2]
 ROLE = PROJECT / "roles" / "ssh"
@@ -39,10 +39,7 @@ EXPECTED = {  # service, sftp-server, user-key keyword, sysconfig file
 
 
 def _vars(family: str, **extra: Any) -> dict[str, Any]:
-    facts = FAMILY_FACTS[family]
-    ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
-    variables: dict[str, Any] = role_vars(ROLE, facts, {"ansible_facts": ansible_facts, **extra})
-    return variables
+    return family_vars(ROLE, family, **extra)
 
 
 def _rendered(family: str, **extra: Any) -> dict[str, str]:
