@@ -1,15 +1,18 @@
 """What the lab writes into a host's root filesystem before it boots.
 
 Everything here is a lab adaptation (listed in docs/lab.md), never part of a role: the lab's
-admin account and key, per-host SSH host keys, the mirror as the apt source, names of the lab
-hosts, and chronyd allowed to run without the right to set this machine's clock.
+admin account and key, per-host SSH host keys, the mirror and its security suite as the apt
+sources (and the lab-only package that suite updates), names of the lab hosts, and chronyd
+allowed to run without the right to set this machine's clock.
 """
 
 from __future__ import annotations
 
+import datetime
 import shutil
 from pathlib import Path
 
+from driftvakt.lab import security_suite
 from driftvakt.lab.config import LabConfig, LabHost
 from driftvakt.lab.system import run
 
@@ -77,7 +80,8 @@ def prepare_common(
         root,
         "/etc/apt/sources.list",
         f"# driftvakt lab mirror (unsigned, lab only)\n"
-        f"deb [trusted=yes] http://{svc.address}/debian bookworm main\n",
+        f"deb [trusted=yes] http://{svc.address}/debian bookworm main\n"
+        f"deb [trusted=yes] http://{svc.address}/debian-security {security_suite.SUITE} main\n",
     )
     (root / "etc/apt/sources.list.d").mkdir(parents=True, exist_ok=True)
     for extra in (root / "etc/apt/sources.list.d").iterdir():
@@ -85,6 +89,8 @@ def prepare_common(
     _write(
         root, "/etc/systemd/system/chrony.service.d/driftvakt-lab-no-clock.conf", CHRONY_NO_CLOCK
     )
+    if not host.is_services:  # the package whose security update the lab's suite carries
+        security_suite.install_canary(root)
     add_user(root, LAB_ADMIN, "/bin/bash", "sudo", cfg.key.with_suffix(".pub").read_text())
     _write(
         root,
@@ -128,6 +134,11 @@ def prepare_services(cfg: LabConfig, root: Path) -> None:
     )
     _enable(root, "driftvakt-lab-mirror.service")
     (root / "srv/mirror/debian").mkdir(parents=True, exist_ok=True)
+    security_suite.publish(
+        root,
+        security_suite.FIRST_UPDATE,
+        datetime.datetime.now(datetime.UTC) - security_suite.FIRST_UPDATE_AGE,
+    )
     add_user(
         root,
         "driftpartner",

@@ -1,0 +1,189 @@
+"""The patching role for every family (no host): its reboot probe, the apt hook's configuration,
+and its selections of what to install, rendered by Ansible's templar over captured output."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from test_parse_patching import APT_DEBIAN, APT_LAB, CHECK, DNF_LIST, ZYPPER, ZYPPER_NONE
+
+from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars, trusted
+
+PROJECT = Path(__file__).resolve().parents[2]
+ROLE = PROJECT / "roles" / "patching"
+TASKS = yaml.safe_load((ROLE / "tasks" / "security_updates_installed.yml").read_text())
+
+EXPECTED_PROBE = {
+    "debian12": (["test", "-e", "/var/run/reboot-required"], 0, 1),
+    "rhel8": (["dnf", "needs-restarting", "-r"], 1, 0),
+    "rhel9": (["dnf", "needs-restarting", "-r"], 1, 0),
+    "rhel10": (["dnf", "needs-restarting", "-r"], 1, 0),
+    "sles15": (["zypper", "--non-interactive", "needs-rebooting"], 102, 0),
+}
+
+
+def _vars(family: str, **extra: Any) -> dict[str, Any]:
+    facts = FAMILY_FACTS[family]
+    ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
+    constants = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
+    variables: dict[str, Any] = role_vars(
+        ROLE, facts, {"ansible_facts": ansible_facts, **constants, **extra}
+    )
+    return variables
+
+
+def _task(words: str) -> dict[str, Any]:
+    (task,) = [t for t in TASKS if words in t["name"]]
+    assert task["name"].startswith("security_updates_installed | ")
+    assert "security_updates_installed" in task["tags"]
+    return dict(task)
+
+
+def _render(expression: str, **variables: Any) -> Any:
+    from ansible.template import Templar
+
+    return Templar(loader=None, variables=trusted(variables)).template(trusted(expression))
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
+def test_reboot_probe_per_family(family: str) -> None:
+    variables = _vars(family)
+    probe, needed, not_needed = EXPECTED_PROBE[family]
+    assert variables["__patching_reboot_probe"] == probe
+    assert variables["__patching_reboot_rc"] == {"needed": needed, "not_needed": not_needed}
+
+
+def test_limit_default_is_the_checks() -> None:
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    assert defaults["patching_critical_max_age_hours"] == CHECK.DEFAULT_MAX_AGE_HOURS
+
+
+def test_apt_hook_configuration_runs_the_recorder() -> None:
+    variables = _vars("debian12")
+    conf = render_template(ROLE, "etc/apt/apt.conf.d/50driftvakt-security-seen.j2", variables)
+    recorder = "/usr/local/sbin/driftvakt-security-seen"
+    assert f'APT::Update::Post-Invoke {{ "[ ! -x {recorder} ] || {recorder} || true"; }};' in conf
+    assert 'APT::Periodic::Update-Package-Lists "1";' in conf
+    assert variables["__patching_record"] == CHECK.RECORD
+
+
+def test_role_reads_what_the_check_reads() -> None:
+    commands = {
+        "apt would take": CHECK.APT_SIMULATE,
+        "pending Critical security advisories": CHECK.DNF_LIST,
+        "needed critical security patches": CHECK.ZYPPER_PATCHES,
+    }
+    for words, check_command in commands.items():
+        command = " ".join(str(_task(words)["ansible.builtin.command"]).split())
+        assert check_command.endswith(command), (command, check_command)
+
+
+def test_apt_selection_is_the_security_suites_updates() -> None:
+    task = _task("Install the security suite's updates")
+    expression = task["vars"]["__patching_apt_security"]
+    for output, expected in (
+        (APT_LAB, ["driftvakt-lab-canary"]),
+        (APT_DEBIAN, ["libssl3", "linux-image-6.1.0-28-amd64"]),
+        ("Reading package lists...\n", []),
+    ):
+        selected = _render(
+            expression, __patching_apt_simulation={"stdout_lines": output.splitlines()}
+        )
+        assert selected == expected
+        # the role installs exactly what the check counts as pending security updates
+        assert selected == [u.name for u in CHECK.parse_apt_simulation(output) if u.security]
+    assert task["ansible.builtin.apt"]["only_upgrade"] is True
+
+
+@pytest.mark.parametrize("family", ["rhel8", "rhel9", "rhel10"])
+def test_dnf_selection_is_the_critical_advisories_packages(family: str) -> None:
+    assert _vars(family)["ansible_os_family"] == "RedHat"
+    task = _task("Install the packages of the Critical security advisories")
+    expression = task["vars"]["__patching_dnf_packages"]
+    selected = _render(
+        expression, __patching_dnf_advisories={"stdout_lines": DNF_LIST.splitlines()}
+    )
+    assert selected == sorted({p for ps in CHECK.parse_dnf_list(DNF_LIST).values() for p in ps})
+    assert task["when"][0] == "ansible_facts['os_family'] == 'RedHat'"
+
+
+def test_zypper_selection_is_the_needed_critical_patches() -> None:
+    assert _vars("sles15")["ansible_os_family"] == "Suse"
+    task = _task("Install the critical security patches")
+    expression = task["vars"]["__patching_zypper_needed"]
+    # zypper already filtered by --category security --severity critical; the role takes
+    # every needed patch it listed.
+    listed = [p.name for p in CHECK.parse_zypper_patches(ZYPPER) if p.status == "needed"]
+    assert _render(expression, __patching_zypper_patches={"stdout": ZYPPER}) == listed
+    assert _render(expression, __patching_zypper_patches={"stdout": ZYPPER_NONE}) == []
+    assert task["community.general.zypper"]["type"] == "patch"
+
+
+# The head of a Debian security suite's InRelease as apt stores it (signature shortened).
+IN_RELEASE = """\
+-----BEGIN PGP SIGNED MESSAGE-----
+Hash: SHA256
+
+Origin: Debian
+Label: Debian-Security
+Suite: stable-security
+Version: 12
+Codename: bookworm-security
+Date: {date}
+Valid-Until: Sat, 28 Nov 2026 10:00:00 UTC
+Acquire-By-Hash: yes
+Architectures: amd64 arm64
+Components: updates/main
+-----BEGIN PGP SIGNATURE-----
+
+iQIzBAEBCAAdFiEE
+-----END PGP SIGNATURE-----
+"""
+SECURITY = "deb.debian.org_debian-security_dists_bookworm-security_"
+
+
+def test_apt_hook_records_first_appearance(tmp_path: Path) -> None:
+    hook = runpy.run_path(str(ROLE / "files" / "driftvakt-security-seen"), run_name="hook")
+    lists, state = tmp_path / "lists", tmp_path / "state.json"
+    lists.mkdir()
+    hook["main"].__globals__.update(LISTS=lists, STATE=state)
+    packages = lists / f"{SECURITY}updates_main_binary-amd64_Packages"
+    (lists / "deb.debian.org_debian_dists_bookworm_InRelease").write_text(
+        "Origin: Debian\nSuite: stable\nCodename: bookworm\nDate: Sat, 09 Nov 2026 10:00:00 UTC\n"
+    )
+    (lists / f"{SECURITY}InRelease").write_text(
+        IN_RELEASE.format(date="Sat, 21 Nov 2026 10:00:00 UTC")
+    )
+    packages.write_text("Package: openssl\nVersion: 3.0.15-1~deb12u1\n\n")
+    hook["main"]()
+    first = json.loads(state.read_text())["packages"]
+    assert first == {
+        "openssl 3.0.15-1~deb12u1": {
+            "suite": "bookworm-security",
+            "list": f"{SECURITY}InRelease",
+            "first_seen": 1795255200,  # 2026-11-21 10:00 UTC
+            "after": None,  # in the suite the first time this host looked
+        }
+    }
+    # The next update: a new version, and the suite re-dated; the old record is kept as it was.
+    (lists / f"{SECURITY}InRelease").write_text(
+        IN_RELEASE.format(date="Sun, 22 Nov 2026 12:00:00 UTC")
+    )
+    packages.write_text(
+        "Package: openssl\nVersion: 3.0.15-1~deb12u1\n\nPackage: libssl3\nVersion: 3.0.16-1\n"
+    )
+    hook["main"]()
+    second = json.loads(state.read_text())["packages"]
+    assert second["openssl 3.0.15-1~deb12u1"] == first["openssl 3.0.15-1~deb12u1"]
+    assert second["libssl3 3.0.16-1"]["first_seen"] == 1795348800
+    assert second["libssl3 3.0.16-1"]["after"] == 1795255200
+    # A version gone from the suite is forgotten; the check reads what the record holds.
+    packages.write_text("Package: libssl3\nVersion: 3.0.16-1\n")
+    hook["main"]()
+    assert set(json.loads(state.read_text())["packages"]) == {"libssl3 3.0.16-1"}
+    assert CHECK.parse_record(state.read_text())["libssl3 3.0.16-1"]["after"] == 1795255200
