@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 import accounts_rights as rights
+from accounts_inventory import rights_inventory
 
 ROLE_FILES = Path(__file__).resolve().parents[1] / "roles" / "accounts" / "files"
 DEFAULT_ADMIN_GROUPS = ["sudo", "wheel", "admin"]
@@ -82,10 +83,16 @@ def test_no_account_uses_a_default_password(host: Any, hostvars: dict[str, Any])
 
 
 @pytest.mark.control("accounts_admins_approved")
-def test_only_approved_accounts_are_administrators(host: Any, hostvars: dict[str, Any]) -> None:
+def test_only_approved_accounts_are_administrators(
+    host: Any, hostvars: dict[str, Any], record_property: Any
+) -> None:
     _linux_only(host)
     approved = sorted(str(a) for a in hostvars.get("accounts_admins") or [])
     admin_groups = list(hostvars.get("accounts_admin_groups") or DEFAULT_ADMIN_GROUPS)
+    # SKA-SEC-16/RST-6.2.5/LB-ACCESS-REPORT: the rights inventory travels with this result as a
+    # fact (not a verdict) for `driftvakt rights`; recorded before the verdict so a failing
+    # host still has one.
+    record_property("rights_inventory", rights_inventory(host, admin_groups))
     accounts, groups, sudoers = _identity(host)
     admins = rights.administrators(accounts, groups, sudoers, admin_groups)
     unapproved = {name: why for name, why in sorted(admins.items()) if name not in approved}

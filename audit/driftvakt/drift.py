@@ -233,6 +233,11 @@ _LABELS: dict[str, dict[str, str]] = {
 }
 
 
+def label(key: str, lang: str) -> str:
+    """The Swedish or English name of a change kind (or another label above)."""
+    return _LABELS[key]["sv" if lang == "sv" else "en"]
+
+
 def format_text(report: DriftReport, lang: str = "en", *, max_lines: int = 6) -> str:
     """A short terminal summary; Swedish when lang == "sv". At most max_lines evidence lines
     are shown per change."""

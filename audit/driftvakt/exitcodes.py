@@ -9,4 +9,5 @@ class Exit(IntEnum):
     ERRORS = 2  # at least one result is an error (host unreachable, check crashed, ...)
     BAD_INPUT = 3  # inventory, catalog, option or file unusable
     LAB = 4  # the lab could not be brought up/down
+    UNREACHABLE = 5  # gate: a host did not answer at all
     INTERRUPTED = 130

@@ -1,86 +1,141 @@
-"""A self-contained HTML report (no external assets) of one run, in Swedish or English."""
+"""A self-contained HTML report (no external assets) of one run, in Swedish or English.
+
+Everything the reader needs is in the page without JavaScript: the script only adds filtering,
+sorting and collapsing. Drift comes from :mod:`driftvakt.drift`, waivers are read back from the
+waived results' reasons (the audit writes them, :func:`driftvakt.audit.apply_waivers`).
+"""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from driftvakt.catalog import controls
+from driftvakt.drift import Kind, compare, label
+from driftvakt.localefmt import Formatter
 from driftvakt.messages import translator
+from driftvakt.results import write_text_atomic
+
+STATUSES = ("fail", "error", "waived", "pass", "not_applicable")
+SEVERITIES = ("critical", "high", "medium", "low")
+ICONS = {"pass": "✓", "fail": "✗", "error": "!", "waived": "◷", "not_applicable": "\u2013"}
+_WAIVED = re.compile(r"^waived until (\d{4}-\d{2}-\d{2}) \((.*?), approved by (.*?)\): (.*)$", re.S)
+_EXPIRED = re.compile(r"\[waiver (\S+) expired on (\d{4}-\d{2}-\d{2})\]")
 
 
 @dataclass(frozen=True)
-class Change:
+class WaiverRow:
     host: str
     control: str
     title: str
-    before: str
-    after: str
+    expires: str
+    risk_analysis: str
+    approver: str
+    reason: str
+    expired: bool
 
 
-def drift(previous: dict[str, Any] | None, current: dict[str, Any], lang: str) -> list[Change]:
-    """Results whose status differs from the previous run (new hosts/controls count as changed)."""
-    if previous is None:
-        return []
-    catalog = controls()
-    before = {(r["host"], r["control"]): r["status"] for r in previous["results"]}
-    changes = []
-    for r in current["results"]:
-        key = (r["host"], r["control"])
-        was = before.get(key, "new")
-        if was != r["status"]:
-            title = catalog[r["control"]].text("title", lang) if r["control"] in catalog else ""
-            changes.append(Change(r["host"], r["control"], title, was, r["status"]))
-    return changes
+def waivers(results: list[dict[str, Any]], titles: dict[str, str]) -> list[WaiverRow]:
+    """Valid waivers (from waived results) and expired ones (named in failures' reasons)."""
+    rows = []
+    for r in results:
+        reason = str(r.get("reason") or "")
+        title = titles.get(r["control"], r["control"])
+        if r["status"] == "waived" and (m := _WAIVED.match(reason)):
+            expires, analysis, approver, why = m.groups()
+            rows.append(
+                WaiverRow(r["host"], r["control"], title, expires, analysis, approver, why, False)
+            )
+        elif m := _EXPIRED.search(reason):
+            source, expires = m.groups()
+            rows.append(WaiverRow(r["host"], r["control"], title, expires, "", "", source, True))
+    return sorted(rows, key=lambda w: (not w.expired, w.expires, w.host, w.control))
+
+
+def _seconds(run: dict[str, Any]) -> float | None:
+    """How long the audit took, from its start and finish times; None if either is unreadable."""
+    try:
+        started = datetime.fromisoformat(str(run["started"]))
+        finished = datetime.fromisoformat(str(run["finished"]))
+    except (KeyError, ValueError):
+        return None
+    return (finished - started).total_seconds()
 
 
 def render(current: dict[str, Any], lang: str, previous: dict[str, Any] | None = None) -> str:
     catalog = controls()
+    fmt = Formatter(lang)
+    t = translator(lang)
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("driftvakt", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    titles = {cid: c.text("title", lang) for cid, c in catalog.items()}
     results = []
     for r in current["results"]:
         control = catalog.get(r["control"])
         results.append(
             {
                 **r,
-                "title": control.text("title", lang) if control else r["control"],
+                "title": titles.get(r["control"], r["control"]),
                 "severity": control.severity if control else "",
-                "requirements": control.requirements if control else (),
+                "requirements": list(control.requirements) if control else [],
+                "rank": STATUSES.index(r["status"]) if r["status"] in STATUSES else 9,
             }
         )
-    hosts = []
-    for name in current["hosts"]:
-        rows = [r for r in current["results"] if r["host"] == name]
-        hosts.append(
-            {
-                "name": name,
-                "counts": {
-                    s: sum(r["status"] == s for r in rows)
-                    for s in ("pass", "fail", "error", "not_applicable")
-                },
-            }
-        )
+    results.sort(key=lambda r: (r["rank"], r["host"], r["control"]))
+    by_host: dict[str, Counter[str]] = {h: Counter() for h in current["hosts"]}
+    by_control: dict[str, Counter[str]] = {}
+    for r in results:
+        by_host.setdefault(r["host"], Counter())[r["status"]] += 1
+        by_control.setdefault(r["control"], Counter())[r["status"]] += 1
+    # the controls with most failures and errors first
+    ordered = sorted(by_control.items(), key=lambda kv: (-kv[1]["fail"] - kv[1]["error"], kv[0]))
+    control_rows = [
+        {
+            "id": cid,
+            "title": titles.get(cid, cid),
+            "severity": catalog[cid].severity if cid in catalog else "",
+            "counts": counts,
+        }
+        for cid, counts in ordered
+    ]
+    drift = compare(previous, current)
+    summary = Counter(r["status"] for r in results)
+    judged = summary["pass"] + summary["fail"] + summary["waived"]
     return env.get_template("report.html.j2").render(
         run=current,
         lang=lang,
-        t=translator(lang),
+        t=t,
+        fmt=fmt,
+        icons=ICONS,
+        statuses=STATUSES,
+        severities=[s for s in SEVERITIES if any(r["severity"] == s for r in results)],
+        requirements=sorted({q for r in results for q in r["requirements"]}),
+        summary=summary,
+        compliance=(summary["pass"] + summary["waived"]) / judged if judged else None,
         results=results,
-        hosts=hosts,
-        drift=drift(previous, current, lang),
+        hosts=sorted(by_host.items()),
+        control_rows=control_rows,
+        drift=drift,
+        drift_label=lambda kind: label(kind, lang),
+        kinds=[k for k in Kind if k is not Kind.UNCHANGED and drift.count(k)],
+        waivers=waivers(current["results"], titles),
+        previous=previous,
+        titles=titles,
+        seconds=_seconds(current),
     )
 
 
 def write(
     current: dict[str, Any], path: Path, lang: str, previous: dict[str, Any] | None = None
 ) -> Path:
-    from driftvakt.results import write_text_atomic
-
     write_text_atomic(path, render(current, lang, previous))
     return path

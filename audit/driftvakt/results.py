@@ -27,6 +27,9 @@ class Result:
     evidence: list[str] = field(default_factory=list)
     reason: str = ""
     duration: float = 0.0
+    # Structured facts a check recorded beside its verdict (pytest's ``record_property``), e.g.
+    # the per-host rights inventory; omitted from the JSON when empty.
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -50,6 +53,9 @@ class Run:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        for result in data["results"]:
+            if not result["facts"]:
+                del result["facts"]
         data["summary"] = self.counts()
         return data
 

@@ -31,11 +31,40 @@ def _html(lang: str) -> Callable[[Source], bytes]:
     return lambda source: report.render(source.run, lang, source.previous).encode("utf-8")
 
 
+def _rights(lang: str) -> Callable[[Source], bytes]:
+    """Accounts and rights per host, with what changed since the previous run."""
+
+    def make(source: Source) -> bytes:
+        from driftvakt import rights
+
+        diff = rights.compare(source.previous, source.run)
+        return rights.render_html(source.run, diff, lang).encode("utf-8")
+
+    return make
+
+
+def _machine(name: str) -> Callable[[Source], bytes]:
+    """One of the machine formats (docs/formats.md), in English: the driftpartner's tools read
+    the codes and IDs; the titles are for people, who have the HTML reports in both languages."""
+
+    def make(source: Source) -> bytes:
+        from driftvakt.formats import renderers
+
+        return renderers()[name](source.run, "en").encode("utf-8")
+
+    return make
+
+
 PARTS: tuple[Part, ...] = (
     # The run exactly as the store keeps it, so its chain hash can be recomputed (bundle.json).
     Part("run.json", lambda source: canonical_json(source.run).encode("utf-8")),
     Part("reports/report.sv.html", _html("sv")),
     Part("reports/report.en.html", _html("en")),
+    Part("reports/rights.sv.html", _rights("sv")),
+    Part("reports/rights.en.html", _rights("en")),
+    Part("results/run.junit.xml", _machine("junit")),
+    Part("results/run.csv", _machine("csv")),
+    Part("results/run.oscal-ar.json", _machine("oscal")),
 )
 
 

@@ -1,0 +1,64 @@
+"""The gate's verdict on a run: one problem per failing result, an unreachable host as one
+problem, and distinct exit codes (the lab test, test_lab_gate.py, runs it for real)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from driftvakt.exitcodes import Exit
+from driftvakt.gate import Problem, exit_code, problems
+
+
+def _r(host: str, control: str, status: str, reason: str = "") -> dict[str, Any]:
+    return {"host": host, "control": control, "status": status, "reason": reason}
+
+
+def test_passing_waived_and_not_applicable_results_let_the_host_through() -> None:
+    run = {
+        "results": [
+            _r("vm-01", "a", "pass"),
+            _r("vm-01", "b", "waived", "waived until 2027-06-30 (RA-1, approved by X): y"),
+            _r("vm-01", "c", "not_applicable"),
+        ]
+    }
+    assert problems(run, ["vm-01"]) == []
+    assert exit_code([]) == Exit.OK
+
+
+def test_each_failure_and_error_is_one_named_line() -> None:
+    run = {
+        "results": [
+            _r("vm-01", "a", "fail", "lösenordsinloggning är påslagen"),
+            _r("vm-01", "b", "error", "sshd -T failed"),
+            _r("vm-01", "c", "pass"),
+        ]
+    }
+    found = problems(run, ["vm-01"])
+    assert [p.line() for p in found] == [
+        "FAIL  vm-01 a: lösenordsinloggning är påslagen",
+        "ERROR vm-01 b: sshd -T failed",
+    ]
+    assert exit_code(found) == Exit.ERRORS
+    assert exit_code(found[:1]) == Exit.FAILURES
+
+
+def test_an_unreachable_host_is_one_problem_with_its_own_exit_code() -> None:
+    down = "vm-02: unreachable at 10.0.0.2:22 (timed out)"
+    run = {"results": [_r("vm-02", c, "error", down) for c in ("a", "b", "c")]}
+    found = problems(run, ["vm-02"])
+    assert found == [Problem("unreachable", "vm-02", "-", down)]
+    assert found[0].line() == "UNREACHABLE vm-02: unreachable at 10.0.0.2:22 (timed out)"
+    assert exit_code([*found, Problem("fail", "vm-01", "a", "x")]) == Exit.UNREACHABLE
+
+
+def test_a_host_without_results_is_an_error_never_a_pass() -> None:
+    found = problems({"results": [_r("vm-01", "a", "pass")]}, ["vm-01", "vm-03"])
+    assert [(p.kind, p.host) for p in found] == [("error", "vm-03")]
+    assert exit_code(found) == Exit.ERRORS
+
+
+def test_an_expired_waiver_keeps_the_failure() -> None:
+    reason = "root login allowed [waiver waivers.yml:3 expired on 2026-01-31]"
+    found = problems({"results": [_r("vm-01", "a", "fail", reason)]}, ["vm-01"])
+    assert exit_code(found) == Exit.FAILURES
+    assert "expired on 2026-01-31" in found[0].line()
