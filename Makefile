@@ -12,8 +12,8 @@ demo: setup
 	driftvakt demo
 
 lint: setup
-	ruff check audit tests bench
-	ruff format --check audit tests bench
+	ruff check audit tests bench plugins
+	ruff format --check audit tests bench plugins
 	mypy
 	yamllint -s .
 	ansible-lint -q

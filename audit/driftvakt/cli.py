@@ -143,11 +143,88 @@ def cmd_report(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             raise BadInputError(f"{path}: not a driftvakt result file ({exc})") from exc
 
-    current = load(args.result)
-    assert current is not None
-    out = report.write(current, Path(args.output), args.lang, load(args.previous))
+    from driftvakt.runref import load_run
+
+    current = load_run(args.result, Path(args.store))  # a file, a stored run id, or the latest
+    if args.format != "html":
+        return _write_format(current, args)
+    from driftvakt.baseline_run import comparison_run
+
+    # --previous names the earlier run (a file or run id); by default the run stored before it
+    previous = comparison_run(current, Path(args.store), args.previous)
+    out = report.write(current, Path(args.output or "reports/report.html"), args.lang, previous)
     print(f"report written to {out}")
     return Exit.OK
+
+
+def cmd_rights(args: argparse.Namespace) -> int:
+    from driftvakt import rights
+    from driftvakt.baseline_run import comparison_run
+    from driftvakt.runref import load_run
+
+    store = Path(args.store)
+    current = load_run(args.run, store)
+    if not rights.inventories(current):
+        raise BadInputError(
+            f"run {str(current.get('id'))[:8]} has no rights inventory: audit with this "
+            "driftvakt version (the accounts_admins_approved check collects it)"
+        )
+    if args.format == "csv":
+        text = rights.to_csv(current)
+    else:
+        since = None if args.compare else args.since
+        previous = comparison_run(current, store, args.compare, since, fallback_to_oldest=True)
+        diff = rights.compare(previous, current)
+        if args.format == "json":
+            text = rights.dumps(rights.to_json(current, diff))
+        else:
+            text = rights.render_html(current, diff, args.lang)
+    default = {
+        "html": "reports/rights.html",
+        "json": "reports/rights.json",
+        "csv": "reports/rights.csv",
+    }
+    output = args.output or default[args.format]
+    if output == "-":
+        sys.stdout.write(text)
+        return Exit.OK
+    print(f"rights report written to {rights.write(Path(output), text)}")
+    return Exit.OK
+
+
+def _write_format(run: dict, args: argparse.Namespace) -> int:  # type: ignore[type-arg]
+    from driftvakt.formats import csv_export, renderers
+    from driftvakt.results import write_text_atomic
+
+    if args.format == "csv":
+        text = csv_export.render(run, args.lang, bom=args.bom)
+    else:
+        text = renderers()[args.format](run, args.lang)
+    if args.output == "-":
+        sys.stdout.write(text)
+        return Exit.OK
+    out = Path(args.output or f"reports/{run['id'][:8]}.{FORMAT_SUFFIX[args.format]}")
+    write_text_atomic(out, text)
+    print(f"{args.format} written to {out}")
+    return Exit.OK
+
+
+FORMAT_SUFFIX = {"json": "json", "junit": "junit.xml", "csv": "csv", "oscal": "oscal-ar.json"}
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    from driftvakt.gate import run_gate
+
+    return run_gate(
+        hosts=args.hosts,
+        inventory=args.inventory,
+        output=Path(args.output),
+        lang=args.lang,
+        store_path=Path(args.store) if args.store else None,
+        waivers_path=Path(args.waivers) if args.waivers else None,
+        timeout=args.timeout,
+        wait=args.wait,
+    )
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
@@ -218,6 +295,30 @@ def cmd_receipts(args: argparse.Namespace) -> int:
             f"{r.delivered_at}  run {r.run_id[:8]}  {r.destination}{r.remote_path}  "
             f"sha256 {r.bundle_sha256[:16]}  {r.host_key}  attempts {r.attempts}"
         )
+    return Exit.OK
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from driftvakt import changes, changes_view
+    from driftvakt.drift import parse_since
+    from driftvakt.store import Store
+
+    path = Path(args.store)
+    if args.change:
+        record = changes.load(path, args.change)
+        with Store(path) as store:
+            before, after = changes.audits_around(store, record)
+        print(changes_view.detail(record, before, after, args.lang))
+        return Exit.OK
+    since = None
+    if args.since is not None:
+        age = parse_since(args.since)
+        if age is None:
+            raise BadInputError(f"--since {args.since!r}: use a duration like 30d or 12h")
+        since = datetime.now(UTC) - age
+    print(changes_view.listing(changes.records(path, since, args.host), args.lang))
     return Exit.OK
 
 
@@ -308,12 +409,52 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--hosts", type=int, default=3)
     demo.set_defaults(func=cmd_demo)
 
-    rep = sub.add_parser("report", help="HTML report of a result file")
-    rep.add_argument("result", help="JSON result written by driftvakt audit")
-    rep.add_argument("--previous", help="an earlier result, to show drift")
-    rep.add_argument("-o", "--output", default="reports/report.html")
+    rep = sub.add_parser("report", help="HTML report (or a machine format) of a run")
+    rep.add_argument(
+        "result",
+        nargs="?",
+        help="a JSON result file, a stored run id (prefix) or `latest` (default: latest)",
+    )
+    rep.add_argument(
+        "--previous",
+        help="HTML: the run to show drift against, a result file or run id (default: the run "
+        "stored before it)",
+    )
+    rep.add_argument(
+        "-o", "--output", default=None, help="output file, `-` for stdout (machine formats)"
+    )
     rep.add_argument("--lang", choices=("sv", "en"), default="en")
+    rep.add_argument("--format", choices=("html", "json", "junit", "csv", "oscal"), default="html")
+    rep.add_argument("--bom", action="store_true", help="CSV: start with a UTF-8 BOM (Excel)")
+    rep.add_argument("--store", default="var/driftvakt.db", help="run store, for run ids")
     rep.set_defaults(func=cmd_report)
+
+    rig = sub.add_parser(
+        "rights", help="rights report: accounts, groups, admin rights, sudo, SSH keys, logins"
+    )
+    rig.add_argument("run", nargs="?", help="a result file, a stored run id or `latest` (default)")
+    rig.add_argument("--compare", help="the earlier run to diff against (file or run id)")
+    rig.add_argument(
+        "--since",
+        default="30d",
+        help="diff against the newest run this much older (default 30d: the previous month)",
+    )
+    rig.add_argument("--lang", choices=("sv", "en"), default="en")
+    rig.add_argument("--format", choices=("html", "json", "csv"), default="html")
+    rig.add_argument("-o", "--output", default=None, help="output file, `-` for stdout")
+    rig.add_argument("--store", default="var/driftvakt.db")
+    rig.set_defaults(func=cmd_rights)
+
+    gate = sub.add_parser("gate", help="acceptance gate: exit 0 only if the hosts comply")
+    gate.add_argument("hosts", nargs="+", metavar="HOST", help="inventory host names")
+    gate.add_argument("-i", "--inventory", default=None, help="Ansible inventory")
+    gate.add_argument("-o", "--output", default="results/gate.json", help="JSON result file")
+    gate.add_argument("--lang", choices=("sv", "en"), default="en")
+    gate.add_argument("--store", default=None, help="run store (default: var/driftvakt.db)")
+    gate.add_argument("--timeout", type=float, default=20, help="seconds per host (default 20)")
+    gate.add_argument("--wait", type=float, default=600, help="seconds to wait for the store")
+    gate.add_argument("--waivers", default=None, help="waiver file (default: as audit)")
+    gate.set_defaults(func=cmd_gate)
 
     exp = sub.add_parser(
         "export", help="signed bundle of a stored run for the driftpartner, delivered over SFTP"
@@ -339,6 +480,14 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("receipts", help="export deliveries recorded in the run store")
     rec.add_argument("--store", default="var/driftvakt.db")
     rec.set_defaults(func=cmd_receipts)
+
+    chg = sub.add_parser("changes", help="hardening runs recorded by the Ansible callback")
+    chg.add_argument("change", nargs="?", help="a change id (prefix): show it in detail")
+    chg.add_argument("--since", default=None, help="only changes started within, e.g. 30d")
+    chg.add_argument("--host", default=None, help="only changes that touched this host")
+    chg.add_argument("--store", default="var/driftvakt.db")
+    chg.add_argument("--lang", choices=("sv", "en"), default="en")
+    chg.set_defaults(func=cmd_changes)
     return parser
 
 
