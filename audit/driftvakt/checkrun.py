@@ -1,6 +1,11 @@
 """Run the plain testinfra checks in ``tests/`` in-process and turn pytest's reports into results.
 
-Each check is a pytest test marked ``control(<id>)`` and parametrised by testinfra over hosts.
+Each check is a pytest test marked ``control(<id>)`` that takes testinfra's ``host``. One pytest
+session collects the checks once, for a single placeholder host; the audit then runs those same
+items host by host, with the host's replay ``Host`` swapped into testinfra's host parameter, as
+soon as the host's reads arrive. So the cost of collection is paid once, and only one host's
+items and fixtures are alive at a time: memory stays flat as the fleet grows.
+
 A failed assertion is ``fail`` (its message is the evidence); a skip is ``not_applicable``; any
 other exception (lost connection, missing command, a bug) is ``error``: never pass.
 """
@@ -15,9 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import testinfra.backend
+import testinfra.host
+from _pytest.runner import runtestprotocol
 
 from driftvakt.redact import redact
-from driftvakt.replay import NeedCommand
+from driftvakt.replay import BACKEND_NAME, NeedCommand
 from driftvakt.results import Result, Status
 
 EVIDENCE_LINES = 6
@@ -45,45 +53,81 @@ class _Recorder:
         return out
 
 
-class ResultCollector:
-    """pytest plugin: one Result per (host, control) check."""
+HOST_PARAM = "_testinfra_host"  # the parameter testinfra's ``host`` fixture is built from
+PLACEHOLDER = "placeholder"  # the host the checks are collected for, never run (no "-")
+
+
+class CheckRunner:
+    """pytest plugin: collects the checks once, then lets ``drive`` run them host by host.
+
+    ``drive`` is called from inside the session (pytest's run loop) with ``evaluate``; it
+    returns when every host is done. Results are handed back per host, never kept here.
+    """
 
     def __init__(
-        self, secrets: tuple[str, ...] = (), select: set[tuple[str, str]] | None = None
+        self,
+        secrets: tuple[str, ...],
+        drive: Callable[[CheckRunner], None],
     ) -> None:
-        self.results: list[Result] = []
         self.secrets = secrets
+        self.drive = drive
+        self.items: list[pytest.Function] = []
+        self.test_controls: dict[str, str] = {}  # check key -> control id
         self.collected: list[str] = []
-        self.select = select  # (host, test id) pairs to run; None: all
-        self.pending: set[tuple[str, str]] = set()  # waiting for reads not yet fetched
-        self.test_controls: dict[str, str] = {}  # test id -> control id
+        self.failure: BaseException | None = None
+        self.ran = False
+        self._results: list[Result] = []
+        self._pending: set[str] = set()
+        self._placeholder: object = None
 
     @staticmethod
     def _control(item: pytest.Item) -> str | None:
         marker = item.get_closest_marker("control")
         return str(marker.args[0]) if marker and marker.args else None
 
-    @staticmethod
-    def _host(item: pytest.Item) -> str | None:
-        host = getattr(item, "funcargs", {}).get("host")
-        if host is None:
-            callspec = getattr(item, "callspec", None)
-            spec = callspec.params.get("_testinfra_host") if callspec else None
-            return getattr(getattr(spec, "backend", None), "get_hostname", lambda: None)()
-        return str(host.backend.get_hostname())
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.items = [
+            i
+            for i in items
+            if isinstance(i, pytest.Function) and self._control(i) and _host_param(i) is not None
+        ]
+        self.test_controls = {check_key(i): c for i in self.items if (c := self._control(i))}
+        if self.items:
+            self._placeholder = self.items[0].callspec.params[HOST_PARAM]
+        self.collected = sorted(set(self.test_controls.values()))
 
-    def pytest_collection_modifyitems(
-        self, config: pytest.Config, items: list[pytest.Item]
-    ) -> None:
-        self.collected = sorted({c for c in map(self._control, items) if c})
-        self.test_controls = {_test_id(i): c for i in items if (c := self._control(i))}
-        if self.select is None:
-            return
-        keep = [i for i in items if (self._host(i) or "", _test_id(i)) in self.select]
-        dropped = [i for i in items if i not in keep]
-        if dropped:
-            config.hook.pytest_deselected(items=dropped)
-            items[:] = keep
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        if session.testsfailed:  # a check module that does not import: nothing is run
+            return True
+        self.ran = True
+        try:
+            self.drive(self)
+        except BaseException as exc:  # raised again by run_checks, outside pytest's handling
+            self.failure = exc
+        return True
+
+    def evaluate(self, spec: str, only: set[str] | None = None) -> tuple[list[Result], set[str]]:
+        """Run the checks (all, or the keys in ``only``) on one host; its results, and the keys
+        of the checks still waiting for reads not fetched yet."""
+        backend = testinfra.backend.get_backend(spec)
+        host = testinfra.host.Host(backend)
+        backend.set_host(host)
+        items = [i for i in self.items if only is None or check_key(i) in only]
+        self._results, self._pending = [], set()
+        results, pending = self._results, self._pending
+        try:
+            for index, item in enumerate(items):
+                # A new Host object: pytest tears down and rebuilds every fixture built on it.
+                item.callspec.params[HOST_PARAM] = host
+                item.user_properties = []  # facts of this host only, not of the previous one
+                following = items[index + 1] if index + 1 < len(items) else None
+                runtestprotocol(item, log=False, nextitem=following)
+        finally:
+            for item in items:  # let the host and its fixtures go
+                item.callspec.params[HOST_PARAM] = self._placeholder
+            self._results, self._pending = [], set()
+        return results, pending
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
@@ -106,14 +150,14 @@ class ResultCollector:
         self, item: pytest.Item, call: pytest.CallInfo[Any]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
-        control, host = self._control(item), self._host(item)
+        control, host = self._control(item), _host_name(item)
         if control is None or host is None:
             return report
         if call.excinfo is not None and call.excinfo.errisinstance(NeedCommand):
-            self.pending.add((host, _test_id(item)))
+            self._pending.add(check_key(item))
             return report
         if report.when == "call" or (report.when == "setup" and not report.passed):
-            self.results.append(self._result(item, call, report, control, host))
+            self._results.append(self._result(item, call, report, control, host))
         return report
 
     def _result(
@@ -125,8 +169,11 @@ class ResultCollector:
         host: str,
     ) -> Result:
         evidence = [redact(line, self.secrets) for line in item.stash.get(_EVIDENCE, [])]
+        facts = {str(k): _redact_fact(v, self.secrets) for k, v in report.user_properties}
         if report.passed:
-            return Result(host, control, Status.PASS, evidence, duration=report.duration)
+            return Result(
+                host, control, Status.PASS, evidence, duration=report.duration, facts=facts
+            )
         excinfo = call.excinfo
         if report.skipped:
             reason = str(excinfo.value) if excinfo else "skipped"
@@ -161,6 +208,7 @@ class ResultCollector:
                 detail + evidence,
                 redact(message, self.secrets),
                 report.duration,
+                facts,
             )
         kind = excinfo.typename if excinfo else "error"
         return Result(
@@ -171,6 +219,17 @@ class ResultCollector:
             redact(f"check could not run ({kind}): {message}", self.secrets),
             report.duration,
         )
+
+
+def _redact_fact(value: Any, secrets: tuple[str, ...]) -> Any:
+    """A recorded fact with every string in it redacted like evidence."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, dict):
+        return {str(k): _redact_fact(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_fact(v, secrets) for v in value]
+    return value
 
 
 def _raised_by_testinfra(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
@@ -203,9 +262,24 @@ def _message(text: str) -> list[str]:
 _EVIDENCE = pytest.StashKey[list[str]]()
 
 
-def _test_id(item: pytest.Item) -> str:
-    """The test without its host parameter: module::function."""
-    return item.nodeid.split("[", 1)[0]
+def check_key(item: pytest.Item) -> str:
+    """The check without its host: module::function, and any parameter besides the host."""
+    base, _, params = item.nodeid.partition("[")
+    rest = [p for p in params.rstrip("]").split("-") if p and PLACEHOLDER not in p]
+    return f"{base}[{'-'.join(rest)}]" if rest else base
+
+
+def _host_name(item: pytest.Item) -> str | None:
+    host = getattr(item, "funcargs", None) or {}
+    if "host" in host:
+        return str(host["host"].backend.get_hostname())
+    name = getattr(getattr(_host_param(item), "backend", None), "get_hostname", lambda: None)()
+    return None if name in (None, PLACEHOLDER) else str(name)
+
+
+def _host_param(item: pytest.Item) -> Any:
+    callspec = getattr(item, "callspec", None)
+    return None if callspec is None else callspec.params.get(HOST_PARAM)
 
 
 def _one_line(text: str, limit: int = 300) -> str:
@@ -215,21 +289,24 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 def run_checks(
     checks: Path,
-    host_specs: list[str],
     inventory: str,
     rootdir: Path,
+    drive: Callable[[CheckRunner], None],
     secrets: tuple[str, ...] = (),
-    select: set[tuple[str, str]] | None = None,
-) -> ResultCollector:
-    collector = ResultCollector(secrets, select)
+) -> CheckRunner:
+    """Collect the checks in one pytest session and call ``drive`` inside it (see CheckRunner)."""
+    runner = CheckRunner(secrets, drive)
     args = [
         str(checks),
-        f"--hosts={','.join(host_specs)}",
+        f"--hosts={BACKEND_NAME}://{PLACEHOLDER}",
         f"--ansible-inventory={inventory}",
         "-p",
         "no:cacheprovider",
+        "-p",
+        "no:logging",  # the checks log nothing; the transports' logs are not a check's output
         "-q",
         "--no-header",
+        "--tb=native",  # a failure's message is all the audit keeps: no source-annotated repr
         f"--rootdir={rootdir}",
         "-o",
         "addopts=",
@@ -237,11 +314,14 @@ def run_checks(
         "testpaths=",
     ]
     with contextlib.redirect_stdout(io.StringIO()) as output:
-        code = pytest.main(args, plugins=[collector])
-    ran = collector.results or collector.pending
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not ran:
+        code = pytest.main(args, plugins=[runner])
+    if runner.failure is not None:
+        raise runner.failure
+    if not runner.ran or code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        if runner.ran:
+            return runner
         last = _one_line(output.getvalue().strip().splitlines()[-1] if output.getvalue() else "")
         from driftvakt.errors import BadInputError
 
         raise BadInputError(f"the checks in {checks} could not be collected ({code!s}): {last}")
-    return collector
+    return runner

@@ -1,30 +1,34 @@
 """Collect: every host's reads in as few round trips as the checks allow (usually one).
 
 Round 0 prefetches, per host and in parallel, every command the checks ran on that host last
-time (a cache beside the run store). The checks then run locally against those results;
-any command they ask for that was not prefetched is gathered across all checks of the round
-and fetched in one more round trip per host, and only the waiting checks run again. Hosts run
-in parallel from this one process (threads, bounded); one SSH connection per host.
+time (a cache beside the run store). As each host's reads arrive, the checks run locally on
+them (one pytest session, host by host, while the other hosts are still being read); any
+command they ask for that was not prefetched is fetched in one more round trip for that host,
+and only its waiting checks run again. Hosts are read in parallel from this one process
+(threads, bounded); one SSH connection per host. A host's reads are dropped once its checks
+are done, so memory does not grow with the fleet.
 """
 
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from driftvakt.catalog import controls
-from driftvakt.checkrun import run_checks
 from driftvakt.inventory import Target
 from driftvakt.progress import Progress
-from driftvakt.replay import BACKEND_NAME, SESSIONS, Session, register
 from driftvakt.results import Result, Status, write_json_atomic
-from driftvakt.transport import Transport, TransportError
-from driftvakt.transport.ssh import SshTransport
-from driftvakt.transport.winrm import WinRmTransport
+from driftvakt.transport import Output, Transport, TransportError
 
-MAX_ROUNDS = 8
+if TYPE_CHECKING:
+    from driftvakt.checkrun import CheckRunner
+
+# A cold cache costs one round per link of a check's chain of dependent reads (testinfra's
+# system_info alone is several); the cap only stops a check whose commands never repeat.
+MAX_ROUNDS = 16
 SSH_CONNECTIONS = ("ssh", "smart", "paramiko", "paramiko_ssh")
 WINDOWS_CONNECTIONS = ("winrm", "psrp")  # psrp hosts are reached over WinRM too
 
@@ -37,10 +41,15 @@ class Collection:
 
 
 def _transport(target: Target, timeout: float) -> Transport:
+    # Imported here: paramiko and pywinrm cost start-up time, and a fleet may need only one.
     if target.connection in SSH_CONNECTIONS:
+        from driftvakt.transport.ssh import SshTransport
+
         password = target.vars.get("ansible_password") or target.vars.get("ansible_ssh_pass")
         return SshTransport(target, timeout, str(password) if password else None)
     if target.connection in WINDOWS_CONNECTIONS:
+        from driftvakt.transport.winrm import WinRmTransport
+
         password = target.vars.get("ansible_password") or target.vars.get("ansible_winrm_password")
         return WinRmTransport(target, timeout, str(password) if password else None)
     raise TransportError(
@@ -58,18 +67,13 @@ def _load_cache(path: Path) -> dict[str, list[str]]:
 
 
 def _errors_for(
-    name: str,
-    reason: str,
-    tests: set[str] | None,
-    pending: set[tuple[str, str]],
-    test_controls: dict[str, str],
+    name: str, reason: str, waiting: set[str] | None, test_controls: dict[str, str]
 ) -> list[Result]:
-    if tests is None:  # nothing evaluated yet on this host: every control is an error
+    if waiting is None:  # nothing evaluated yet on this host: every control is an error
         return [Result(name, cid, Status.ERROR, reason=reason) for cid in controls()]
     return [
-        Result(name, test_controls.get(t, t), Status.ERROR, reason=reason)
-        for (h, t) in sorted(pending)
-        if h == name
+        Result(name, test_controls.get(key, key), Status.ERROR, reason=reason)
+        for key in sorted(waiting)
     ]
 
 
@@ -84,102 +88,104 @@ def collect(
     timeout: float = 20,
     progress: Progress | None = None,
 ) -> Collection:
-    register()
+    from driftvakt.replay import SESSIONS, Session
+
     shown = progress or Progress(quiet=True)
     out = Collection()
     prefetch = _load_cache(cache)
     transports: dict[str, Transport] = {}
-    failed: dict[str, str] = {}
     for t in hosts:
-        SESSIONS[t.name] = Session(t.name)
         out.round_trips[t.name] = 0
         try:
             transports[t.name] = _transport(t, timeout)
         except TransportError as exc:
-            failed[t.name] = str(exc)
-            out.results += _errors_for(t.name, str(exc), None, set(), {})
-
-    def fetch(name: str, commands: list[str]) -> None:
-        try:
-            transports[name].connect()
-            if commands:
-                SESSIONS[name].outputs.update(transports[name].run_batch(commands))
-                out.round_trips[name] += 1
-        except TransportError as exc:
-            failed[name] = str(exc)
-
-    def fetch_all(wanted: dict[str, list[str]]) -> None:
-        total, done = len(wanted), 0
-        with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(wanted)))) as pool:
-            for _ in pool.map(lambda item: fetch(*item), wanted.items()):
-                done += 1
-                shown.bar("hosts read", done, total)
-
-    live = [t for t in hosts if t.name not in failed]
-    fetch_all({t.name: prefetch.get(t.name, []) for t in live})
-    for name in [t.name for t in live if t.name in failed]:
-        out.results += _errors_for(name, failed[name], None, set(), {})
+            out.results += _errors_for(t.name, str(exc), None, {})
     by_name = {t.name: t for t in hosts}
-    select: set[tuple[str, str]] | None = None
-    seen_tests: dict[str, set[str]] = {}
-    test_controls: dict[str, str] = {}
+    read: dict[str, list[str]] = {}  # per host, the commands read: the next audit's prefetch
+
+    def fetch(name: str, commands: list[str]) -> dict[str, Output]:
+        transports[name].connect()
+        if not commands:
+            return {}
+        outputs = transports[name].run_batch(commands)
+        out.round_trips[name] += 1
+        return outputs
+
+    if not transports:
+        _save_cache(cache, prefetch, read)
+        return out
+    pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(transports))))
+    # Reading starts before the checks are collected: the two overlap.
+    reads: dict[Future[dict[str, Output]], str] = {
+        pool.submit(fetch, name, prefetch.get(name, [])): name for name in transports
+    }
+    for name in transports:
+        SESSIONS[name] = Session(name)
+    # pytest is imported and the checks collected while the hosts are being read.
+    from driftvakt.checkrun import run_checks
+    from driftvakt.replay import register
+
+    register()
+
+    def drive(runner: CheckRunner) -> None:
+        shown.step(f"evaluating checks on {len(transports)} host(s) as their reads arrive")
+        waiting: dict[str, set[str] | None] = dict.fromkeys(transports)
+        rounds = dict.fromkeys(transports, 0)
+        done = 0
+
+        def finish(name: str) -> None:
+            nonlocal done
+            session = SESSIONS.pop(name)
+            read[name] = sorted(session.outputs)  # the outputs themselves are dropped
+            done += 1
+            shown.bar("hosts audited", done, len(transports))
+
+        while reads:
+            arrived, _ = wait(reads, return_when=FIRST_COMPLETED)
+            for future in arrived:
+                name = reads.pop(future)
+                try:
+                    SESSIONS[name].outputs.update(future.result())
+                except TransportError as exc:
+                    out.results += _errors_for(name, str(exc), waiting[name], runner.test_controls)
+                    finish(name)
+                    continue
+                rounds[name] += 1
+                out.rounds = max(out.rounds, rounds[name])
+                results, pending = runner.evaluate(_spec(by_name[name]), waiting[name])
+                out.results += results
+                if not pending:
+                    finish(name)
+                elif rounds[name] >= MAX_ROUNDS:
+                    reason = f"the check still needed new reads after {MAX_ROUNDS} round trips"
+                    out.results += _errors_for(name, reason, pending, runner.test_controls)
+                    finish(name)
+                else:
+                    waiting[name] = pending
+                    missing = sorted(SESSIONS[name].missing)
+                    SESSIONS[name].missing.clear()
+                    reads[pool.submit(fetch, name, missing)] = name
+
     try:
-        while True:
-            ok = [n for n in transports if n not in failed]
-            if not ok or (select is not None and not select):
-                break
-            out.rounds += 1
-            shown.step(f"evaluating checks, round {out.rounds}, {len(ok)} host(s)")
-            specs = [_spec(by_name[n]) for n in ok]
-            collector = run_checks(project / "tests", specs, inventory, project, secrets, select)
-            for r in collector.results:
-                seen_tests.setdefault(r.host, set())
-            out.results += collector.results
-            test_controls.update(collector.test_controls)
-            pending = collector.pending
-            if not pending:
-                break
-            if out.rounds >= MAX_ROUNDS:
-                for host, test in sorted(pending):
-                    out.results.append(
-                        Result(
-                            host,
-                            test_controls.get(test, test),
-                            Status.ERROR,
-                            reason=f"the check still needed new reads after "
-                            f"{MAX_ROUNDS} round trips",
-                        )
-                    )
-                break
-            wanted = {h: sorted(SESSIONS[h].missing) for h in {h for h, _ in pending}}
-            for h in wanted:
-                SESSIONS[h].missing.clear()
-            shown.step(
-                f"fetching {sum(map(len, wanted.values()))} more reads from {len(wanted)} host(s)"
-            )
-            fetch_all(wanted)
-            for h in wanted:
-                if h in failed:
-                    out.results += _errors_for(
-                        h, failed[h], seen_tests.get(h, set()), pending, test_controls
-                    )
-            select = {(h, t) for h, t in pending if h not in failed}
+        run_checks(project / "tests", inventory, project, drive, secrets)
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         for transport in transports.values():
             transport.close()
-    _save_cache(cache, prefetch, hosts)
+        for name in transports:
+            SESSIONS.pop(name, None)
+    _save_cache(cache, prefetch, read)
     return out
 
 
 def _spec(target: Target) -> str:
+    from driftvakt.replay import BACKEND_NAME
+
     sudo = "?sudo=true" if target.become else ""
     return f"{BACKEND_NAME}://{target.name}{sudo}"
 
 
-def _save_cache(path: Path, previous: dict[str, list[str]], hosts: list[Target]) -> None:
+def _save_cache(path: Path, previous: dict[str, list[str]], read: dict[str, list[str]]) -> None:
     merged = dict(previous)
-    for t in hosts:
-        session = SESSIONS.get(t.name)
-        if session and session.outputs:
-            merged[t.name] = sorted(session.outputs)
+    merged.update({name: commands for name, commands in read.items() if commands})
     write_json_atomic(path, merged)

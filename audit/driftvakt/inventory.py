@@ -90,7 +90,15 @@ def _load(inventory: str) -> tuple[Any, Any, Any]:
 
 
 def host_variables(inventory: str, name: str) -> dict[str, Any]:
-    """A host's variables as a play would see them (group_vars, host_vars, templated)."""
+    """A host's variables as a play would see them (group_vars, host_vars, templated).
+
+    Templated once per host and process (every check asks, and templating is the slow part,
+    ~5 ms); each caller gets its own dict, so a check that sets a key changes nothing else."""
+    return dict(_host_variables(inventory, name))
+
+
+@cache
+def _host_variables(inventory: str, name: str) -> dict[str, Any]:
     from ansible.template import Templar
 
     from driftvakt.rendering import trusted

@@ -54,8 +54,16 @@ class Control:
         return value.get(lang) or value["en"]
 
 
+# libyaml's parser when PyYAML was built with it: every audit reads the whole catalog.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader, C or Python
+
+
 def _read_yaml(name: str) -> Any:
-    return yaml.safe_load(resources.files("driftvakt.catalog").joinpath(name).read_text("utf-8"))
+    return _load_yaml(resources.files("driftvakt.catalog").joinpath(name).read_text("utf-8"))
 
 
 @cache
@@ -114,7 +122,7 @@ def controls() -> dict[str, Control]:
     for item in sorted(folder.iterdir(), key=lambda p: p.name):
         if not item.name.endswith(".yml"):
             continue
-        data = yaml.safe_load(item.read_text("utf-8")) or {}
+        data = _load_yaml(item.read_text("utf-8")) or {}
         concern = item.name.removesuffix(".yml")
         for entry in data.get("controls", []):
             entry.setdefault("concern", concern)
