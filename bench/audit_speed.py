@@ -189,6 +189,7 @@ def compare(
         "ansible ÷ driftvakt | load average |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    notes: list[str] = []
     for size in sizes:
         lab(size)
         cfg, names = ssh_config(), host_names()
@@ -211,13 +212,13 @@ def compare(
             true_t, remote = floor(cfg, names[0])
             again, _ = driftvakt_audit(store)
             limit = true_t + remote
-            rows.append(
+            notes.append(
                 f"\nOne host: `ssh host true` {true_t:.2f} s + remote execution of its "
                 f"reads {remote:.2f} s = {limit:.2f} s; driftvakt {again:.2f} s right after = "
                 f"{again / limit:.1f}x that floor (load average {load()}).\n"
             )
-            print(rows[-1], flush=True)
-    return rows
+            print(notes[-1], flush=True)
+    return rows + notes  # the floor sentence after the table, never between its rows
 
 
 def _wait_until(hhmm: str | None) -> None:
