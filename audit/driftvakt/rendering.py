@@ -57,9 +57,11 @@ def _yaml(path: Path) -> dict[str, Any]:
 def role_vars(
     role_dir: Path, facts: dict[str, Any], extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """defaults < vars/{distribution}_{major} | {distribution} | {os_family} | default < extra."""
+    """defaults < vars/main < vars/{distribution}_{major} | {distribution} | {os_family} |
+    default < extra (the roles include their platform file over their vars/main.yml)."""
     merged: dict[str, Any] = dict(facts)
     merged.update(_yaml(role_dir / "defaults" / "main.yml"))
+    merged.update(_yaml(role_dir / "vars" / "main.yml"))
     for candidate in (
         f"{facts['ansible_distribution']}_{facts['ansible_distribution_major_version']}.yml",
         f"{facts['ansible_distribution']}.yml",

@@ -9,6 +9,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,3 +165,29 @@ def netns_pids(lab: str, host: str) -> list[int]:
         ["ip", "netns", "pids", cfg.netns(target)], capture_output=True, text=True, check=True
     ).stdout
     return [int(p) for p in out.split()]
+
+
+@contextmanager
+def own_lab(name: str, hosts: int = 1, *converge_args: str) -> Iterator[Path]:
+    """A lab of this module's own, up for the module and down afterwards, whatever happens.
+    With ``converge_args`` (e.g. ``"--tags", "logging"``) site.yml converges it first."""
+    driftvakt("lab", "up", "--name", name, "--hosts", str(hosts), timeout=1800)
+    inventory = PROJECT / "inventories" / f"lab-{name}"
+    try:
+        if converge_args:
+            run = playbook(inventory, *converge_args)
+            assert run.rc == 0, run.output[-4000:]
+        yield inventory
+    finally:
+        driftvakt("lab", "down", "--name", name)
+
+
+def shared_lab(request: Any) -> tuple[str, Path]:
+    """The session's hardened ``ci`` lab, or the hardened lab ``DRIFTVAKT_TEST_LAB`` names
+    (to run one module alone against a lab that is already up)."""
+    own = os.environ.get("DRIFTVAKT_TEST_LAB")
+    if own:
+        path = PROJECT / "inventories" / f"lab-{own}"
+        assert path.is_dir(), f"lab {own} is not up: driftvakt lab up --name {own}"
+        return own, path
+    return "ci", request.getfixturevalue("ci_lab")

@@ -4,19 +4,26 @@ waiver covers (and still is where the waiver expired); production needs a change
 recordable change.
 
 Runs on the session's hardened lab (``ci_lab``) with a waiver file and a run store of its own,
-restoring the drift it leaves before it ends. ``DRIFTVAKT_CHANGES_LAB=<name>`` runs it on a lab
+restoring the drift it leaves before it ends. ``DRIFTVAKT_TEST_LAB=<name>`` runs it on a lab
 that is already up and hardened instead (a developer's own).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from labkit import PROJECT, audit, driftvakt, inject, lab_possible, playbook, statuses
+from labkit import (
+    audit,
+    driftvakt,
+    inject,
+    lab_possible,
+    playbook,
+    shared_lab,
+    statuses,
+)
 
 from driftvakt.catalog import controls
 
@@ -30,10 +37,7 @@ WAIVED, ENFORCED = "lab-02", "lab-01"
 
 @pytest.fixture(scope="module")
 def lab(request: pytest.FixtureRequest) -> tuple[str, Path]:
-    own = os.environ.get("DRIFTVAKT_CHANGES_LAB")
-    if own:
-        return own, PROJECT / "inventories" / f"lab-{own}"
-    return "ci", request.getfixturevalue("ci_lab")
+    return shared_lab(request)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import Any
 
 import paramiko
 import pytest
-from labkit import PROJECT, console, driftvakt, lab_possible
+from labkit import PROJECT, console, driftvakt, lab_possible, own_lab
 
 from driftvakt.catalog import controls
 from driftvakt.export import command, signing
@@ -35,9 +35,8 @@ USER = "driftpartner"
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[LabConfig]:
-    driftvakt("lab", "up", "--name", LAB, "--hosts", "1", timeout=1800)
-    yield LabConfig(LAB, PROJECT)
-    driftvakt("lab", "down", "--name", LAB)
+    with own_lab(LAB, 1):
+        yield LabConfig(LAB, PROJECT)
 
 
 def _big_run() -> dict[str, Any]:

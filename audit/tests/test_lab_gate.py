@@ -11,14 +11,13 @@ It reuses the session's ``ci`` lab (already converged). To run it alone on a lab
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from formatkit import check_csv, check_junit, validate_oscal, validate_run
-from labkit import PROJECT, console, driftvakt, inject, lab_possible, playbook
+from labkit import console, driftvakt, inject, lab_possible, playbook, shared_lab
 
 from driftvakt.catalog import controls
 
@@ -32,12 +31,7 @@ DRIFT = "ssh_root_login_disabled"
 
 @pytest.fixture(scope="module")
 def inventory(request: pytest.FixtureRequest) -> Path:
-    own = os.environ.get("DRIFTVAKT_TEST_LAB")
-    if own:
-        path = PROJECT / "inventories" / f"lab-{own}"
-        assert path.is_dir(), f"lab {own} is not up: driftvakt lab up --name {own}"
-        return path
-    return request.getfixturevalue("ci_lab")  # type: ignore[no-any-return]
+    return shared_lab(request)[1]
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from labkit import PROJECT, driftvakt, lab_possible, playbook
+from labkit import driftvakt, lab_possible, own_lab
 
 pytestmark = [
     pytest.mark.lab,
@@ -29,14 +29,8 @@ HOST = "lab-01"
 
 @pytest.fixture(scope="module")
 def inventory() -> Iterator[Path]:
-    driftvakt("lab", "up", "--name", LAB, "--hosts", "1", timeout=1800)
-    inv = PROJECT / "inventories" / f"lab-{LAB}"
-    try:
-        run = playbook(inv, "--tags", "logging")
-        assert run.rc == 0, run.output[-4000:]
+    with own_lab(LAB, 1, "--tags", "logging") as inv:
         yield inv
-    finally:
-        driftvakt("lab", "down", "--name", LAB)
 
 
 def _host_address(inventory: Path) -> str:

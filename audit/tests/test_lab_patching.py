@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from labkit import BIN, PROJECT, driftvakt, inject, lab_possible, playbook
+from labkit import BIN, PROJECT, driftvakt, inject, lab_possible, own_lab
 
 from driftvakt.catalog import controls
 from driftvakt.lab import LabConfig, security_suite
@@ -35,14 +35,8 @@ CID = "security_updates_installed"
 
 @pytest.fixture(scope="module")
 def inventory() -> Iterator[Path]:
-    driftvakt("lab", "up", "--name", LAB, "--hosts", "1", timeout=1800)
-    inv = PROJECT / "inventories" / f"lab-{LAB}"
-    try:
-        run = playbook(inv, "--tags", "patching")
-        assert run.rc == 0, run.output[-4000:]
+    with own_lab(LAB, 1, "--tags", "patching") as inv:
         yield inv
-    finally:
-        driftvakt("lab", "down", "--name", LAB)
 
 
 def _on(*command: str) -> str:

@@ -3,18 +3,17 @@ diff between two stored runs shows exactly an account, a sudo rule and an SSH ke
 host between them (SKA-SEC-16, RST-6.2.5, LB-ACCESS-REPORT).
 
 Runs on the session's hardened lab (``ci_lab``) with a run store of its own and removes what it
-added. ``DRIFTVAKT_RIGHTS_LAB=<name>`` runs it on a lab that is already up instead.
+added. ``DRIFTVAKT_TEST_LAB=<name>`` runs it on a lab that is already up instead.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
-from labkit import PROJECT, audit, driftvakt, inject, lab_possible
+from labkit import audit, driftvakt, inject, lab_possible, shared_lab
 
 pytestmark = [
     pytest.mark.lab,
@@ -27,10 +26,7 @@ RULE = f"{ACCOUNT} ALL=(root) /usr/bin/journalctl"
 
 @pytest.fixture(scope="module")
 def lab(request: pytest.FixtureRequest) -> tuple[str, Path]:
-    own = os.environ.get("DRIFTVAKT_RIGHTS_LAB")
-    if own:
-        return own, PROJECT / "inventories" / f"lab-{own}"
-    return "ci", request.getfixturevalue("ci_lab")
+    return shared_lab(request)
 
 
 def test_rights_diff_shows_exactly_the_added_account_rule_and_key(

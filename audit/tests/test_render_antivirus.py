@@ -10,7 +10,7 @@ import pytest
 import yaml
 from test_parse_antivirus import CHECK
 
-from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars
+from driftvakt.rendering import FAMILY_FACTS, family_vars, render_template
 
 PROJECT = Path(__file__).resolve().parents[2]
 ROLE = PROJECT / "roles" / "antivirus"
@@ -26,13 +26,7 @@ NDB_LINE = re.compile(r"^[^:\s]+:\d+:(\*|\d+):[0-9a-f]+$")
 
 
 def _vars(family: str, **extra: Any) -> dict[str, Any]:
-    facts = FAMILY_FACTS[family]
-    ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
-    main = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
-    variables: dict[str, Any] = role_vars(
-        ROLE, facts, {"ansible_facts": ansible_facts, **main, **extra}
-    )
-    return variables
+    return family_vars(ROLE, family, **extra)
 
 
 @pytest.mark.parametrize("family", sorted(FAMILY_FACTS))

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from test_parse_patching import APT_DEBIAN, APT_LAB, CHECK, DNF_LIST, ZYPPER, ZYPPER_NONE
 
-from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars, trusted
+from driftvakt.rendering import FAMILY_FACTS, family_vars, render_template, trusted
 
 PROJECT = Path(__file__).resolve().parents[2]
 ROLE = PROJECT / "roles" / "patching"
@@ -28,13 +28,7 @@ EXPECTED_PROBE = {
 
 
 def _vars(family: str, **extra: Any) -> dict[str, Any]:
-    facts = FAMILY_FACTS[family]
-    ansible_facts = {k.removeprefix("ansible_"): v for k, v in facts.items()}
-    constants = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
-    variables: dict[str, Any] = role_vars(
-        ROLE, facts, {"ansible_facts": ansible_facts, **constants, **extra}
-    )
-    return variables
+    return family_vars(ROLE, family, **extra)
 
 
 def _task(words: str) -> dict[str, Any]:
