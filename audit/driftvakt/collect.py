@@ -5,8 +5,8 @@ time (a cache beside the run store). As each host's reads arrive, the checks run
 them (one pytest session, host by host, while the other hosts are still being read); any
 command they ask for that was not prefetched is fetched in one more round trip for that host,
 and only its waiting checks run again. Hosts are read in parallel from this one process
-(threads, bounded); one SSH connection per host. A host's reads are dropped once its checks
-are done, so memory does not grow with the fleet.
+(threads, bounded); one SSH connection per host. A host's reads and its connection are dropped
+once its checks are done, so memory does not grow with the fleet.
 """
 
 from __future__ import annotations
@@ -137,6 +137,10 @@ def collect(
             nonlocal done
             session = SESSIONS.pop(name)
             read[name] = sorted(session.outputs)  # the outputs themselves are dropped
+            # No read is in flight for a finished host: its connection (socket, paramiko's
+            # thread and buffers) goes now, so open connections stay bounded by the pool,
+            # not by the fleet.
+            transports[name].close()
             done += 1
             shown.bar("hosts audited", done, len(transports))
 
