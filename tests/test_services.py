@@ -17,6 +17,16 @@ import pytest
 DEFAULT_ALLOWED = ({"port": 22, "proto": "tcp", "process": "sshd"},)
 # Forbidden packages per package manager family: clear-text remote services, VNC servers, NIS,
 # remote-control and tunnel software (the role's vars/<family>.yml remove exactly these).
+# Remote-control and tunnel software (SKA-SEC-01: no connections but the region's VPN), packaged
+# under the same names on every family.
+REMOTE_CONTROL_AND_TUNNELS = (
+    "teamviewer",
+    "anydesk",
+    "openvpn",
+    "wireguard-tools",
+    "openconnect",
+    "tinc",
+)
 FORBIDDEN_PACKAGES = {
     "debian": (
         "telnetd",
@@ -34,12 +44,7 @@ FORBIDDEN_PACKAGES = {
         "nis",
         "talkd",
         "inetutils-talkd",
-        "teamviewer",
-        "anydesk",
-        "openvpn",
-        "wireguard-tools",
-        "openconnect",
-        "tinc",
+        *REMOTE_CONTROL_AND_TUNNELS,
     ),
     "redhat": (
         "telnet-server",
@@ -50,12 +55,7 @@ FORBIDDEN_PACKAGES = {
         "xinetd",
         "ypserv",
         "talk-server",
-        "teamviewer",
-        "anydesk",
-        "openvpn",
-        "wireguard-tools",
-        "openconnect",
-        "tinc",
+        *REMOTE_CONTROL_AND_TUNNELS,
     ),
     "suse": (
         "telnet-server",
@@ -67,12 +67,7 @@ FORBIDDEN_PACKAGES = {
         "xinetd",
         "ypserv",
         "talk-server",
-        "teamviewer",
-        "anydesk",
-        "openvpn",
-        "wireguard-tools",
-        "openconnect",
-        "tinc",
+        *REMOTE_CONTROL_AND_TUNNELS,
     ),
 }
 BLOCKED_MODULES = ("dccp", "sctp", "rds", "tipc")
