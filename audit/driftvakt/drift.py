@@ -203,39 +203,10 @@ def compare(before: dict[str, Any] | None, after: dict[str, Any]) -> DriftReport
     )
 
 
-_LABELS: dict[str, dict[str, str]] = {
-    Kind.NEW_FAILURE: {"en": "new failure", "sv": "ny avvikelse"},
-    Kind.REPAIRED: {"en": "repaired", "sv": "åtgärdad"},
-    Kind.NEW_ERROR: {"en": "new error", "sv": "nytt fel"},
-    Kind.ERROR_CLEARED: {"en": "error cleared", "sv": "fel upphört"},
-    Kind.STILL_FAILING: {"en": "still failing", "sv": "kvarstående avvikelse"},
-    Kind.STATUS_CHANGED: {"en": "status changed", "sv": "ändrad status"},
-    Kind.RESULT_MISSING: {"en": "result missing", "sv": "resultat saknas"},
-    "host_appeared": {"en": "host appeared", "sv": "värd tillkommen"},
-    "host_vanished": {"en": "host vanished", "sv": "värd försvunnen"},
-    "control_added": {"en": "control added", "sv": "kontroll tillkommen"},
-    "control_removed": {"en": "control removed", "sv": "kontroll borttagen"},
-    "header": {"en": "Drift {before} -> {after}", "sv": "Förändringar {before} -> {after}"},
-    "first": {
-        "en": "No earlier run to compare with.",
-        "sv": "Ingen tidigare körning att jämföra med.",
-    },
-    "none": {
-        "en": "No change since run {before}.",
-        "sv": "Ingen förändring sedan körning {before}.",
-    },
-    "reason": {"en": "reason", "sv": "orsak"},
-    "was": {"en": "was", "sv": "var"},
-    "now": {"en": "now", "sv": "nu"},
-    "none_status": {"en": "none", "sv": "inget"},
-    "more": {"en": "... {n} more line(s)", "sv": "... {n} rad(er) till"},
-    "unchanged": {"en": "{n} unchanged", "sv": "{n} oförändrade"},
-}
-
-
 def label(key: str, lang: str) -> str:
-    """The Swedish or English name of a change kind (or another label above)."""
-    return _LABELS[key]["sv" if lang == "sv" else "en"]
+    """The Swedish or English name of a change kind or drift label (messages.py, ``drift_*``)."""
+    entry = MESSAGES[f"drift_{key}"]
+    return entry["sv" if lang == "sv" else "en"]
 
 
 def format_text(report: DriftReport, lang: str = "en", *, max_lines: int = 6) -> str:
@@ -244,24 +215,27 @@ def format_text(report: DriftReport, lang: str = "en", *, max_lines: int = 6) ->
     lang = "sv" if lang == "sv" else "en"
 
     def t(key: str) -> str:
-        return _LABELS[key][lang]
+        return label(key, lang)
+
+    def shared(key: str) -> str:  # a word the HTML report uses too
+        return MESSAGES[key][lang]
 
     def status(value: str | None) -> str:
         if value is None:
-            return t("none_status")
+            return shared("none")
         return MESSAGES.get(value, {}).get(lang, value)
 
     def quoted(reason: str) -> str:
         return repr(reason) if reason else "-"
 
     if report.before_id is None:
-        return t("first")
+        return shared("no_previous")
     before, after = report.before_id[:8], report.after_id[:8]
     if report.is_empty:
         return t("none").format(before=before)
     lines = [t("header").format(before=before, after=after)]
     counts = [f"{report.count(kind)} {t(kind)}" for kind in Kind if report.count(kind)]
-    counts.append(t("unchanged").format(n=report.unchanged))
+    counts.append(f"{report.unchanged} {shared('unchanged')}")
     lines.append(", ".join(counts))
     for key, names in (
         ("host_appeared", report.hosts_appeared),
@@ -277,8 +251,9 @@ def format_text(report: DriftReport, lang: str = "en", *, max_lines: int = 6) ->
         )
         if change.reason_before != change.reason_after:
             lines.append(
-                f"      {t('reason')}: {t('was')} {quoted(change.reason_before)}, "
-                f"{t('now')} {quoted(change.reason_after)}"
+                f"      {shared('reason').lower()}: "
+                f"{shared('was')} {quoted(change.reason_before)}, "
+                f"{shared('now')} {quoted(change.reason_after)}"
             )
         diff = [f"      - {_short(line)}" for line in change.removed]
         diff += [f"      + {_short(line)}" for line in change.added]

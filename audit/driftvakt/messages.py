@@ -146,6 +146,24 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "chg_no_records": {"en": "no change records match", "sv": "inga ändringar matchar"},
     "chg_changed": {"en": "changed", "sv": "ändrade"},
+    # Drift (driftvakt drift, the end of driftvakt audit, the report's drift section)
+    "drift_new_failure": {"en": "new failure", "sv": "ny avvikelse"},
+    "drift_repaired": {"en": "repaired", "sv": "åtgärdad"},
+    "drift_new_error": {"en": "new error", "sv": "nytt fel"},
+    "drift_error_cleared": {"en": "error cleared", "sv": "fel upphört"},
+    "drift_still_failing": {"en": "still failing", "sv": "kvarstående avvikelse"},
+    "drift_status_changed": {"en": "status changed", "sv": "ändrad status"},
+    "drift_result_missing": {"en": "result missing", "sv": "resultat saknas"},
+    "drift_host_appeared": {"en": "host appeared", "sv": "värd tillkommen"},
+    "drift_host_vanished": {"en": "host vanished", "sv": "värd försvunnen"},
+    "drift_control_added": {"en": "control added", "sv": "kontroll tillkommen"},
+    "drift_control_removed": {"en": "control removed", "sv": "kontroll borttagen"},
+    "drift_header": {"en": "Drift {before} -> {after}", "sv": "Förändringar {before} -> {after}"},
+    "drift_none": {
+        "en": "No change since run {before}.",
+        "sv": "Ingen förändring sedan körning {before}.",
+    },
+    "drift_more": {"en": "... {n} more line(s)", "sv": "... {n} rad(er) till"},
 }
 
 
