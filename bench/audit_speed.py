@@ -159,9 +159,11 @@ def floor(cfg: Path, name: str) -> tuple[float, float]:
     sys.path.insert(0, str(PROJECT / "audit"))
     from driftvakt.transport.batch import script
 
-    timed = "s=$(date +%s.%N)\n" + script(commands) + 'e=$(date +%s.%N)\necho "T $s $e"\n'
+    # exactly as the audit sends it: the lab audits with become, so one sudo for the batch
+    batch = script(commands, as_root_already=True)
+    timed = "s=$(date +%s.%N)\n" + batch + 'e=$(date +%s.%N)\necho "T $s $e"\n'
     done = subprocess.run(
-        ["ssh", "-F", str(cfg), name, "sh -s"],
+        ["ssh", "-F", str(cfg), name, "sudo -n sh -s"],
         input=timed,
         text=True,
         capture_output=True,

@@ -18,7 +18,7 @@ class BusyError(DriftvaktError):
 
 
 @contextmanager
-def exclusive(path: Path, wait: float) -> Iterator[None]:
+def exclusive(path: Path, wait: float, what: str = "audit") -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -32,12 +32,12 @@ def exclusive(path: Path, wait: float) -> Iterator[None]:
                 holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
                 if time.monotonic() >= deadline:
                     raise BusyError(
-                        f"another audit (pid {holder}) is still using {path.parent}; "
+                        f"another {what} (pid {holder}) is still using {path.parent}; "
                         f"gave up after {wait:.0f}s: try again later"
                     ) from None
                 if not told:
                     print(
-                        f"driftvakt: waiting for the audit running as pid {holder} to finish",
+                        f"driftvakt: waiting for the {what} running as pid {holder} to finish",
                         file=sys.stderr,
                     )
                     told = True

@@ -160,6 +160,28 @@ def test_missing_command_is_an_error(ci_lab: Path, tmp_path: Path) -> None:
     assert {r["status"] for r in missing} == {"error"}
 
 
+def test_sudo_wanting_a_password_is_an_error_not_a_silent_pass(
+    ci_lab: Path, tmp_path: Path
+) -> None:
+    # The whole batch runs under one `sudo -n`: without passwordless sudo nothing can be read.
+    rule = "/etc/sudoers.d/driftvakt-lab-ops"
+    console(LAB, "lab-01", f"mv {rule} /root/ops-sudo.away")
+    try:
+        _, data = audit(ci_lab, tmp_path / "r.json")
+    finally:
+        console(LAB, "lab-01", f"mv /root/ops-sudo.away {rule}")
+    seen = {r["control"]: r for r in data["results"] if r["host"] == "lab-01"}
+    healthy = {r["control"]: r["status"] for r in data["results"] if r["host"] == "lab-02"}
+    # Only what the inventory alone decides (a Windows check, backup not required) may be
+    # not_applicable; everything that needs a read from the host is an error saying why.
+    needs_reads = {c for c, status in healthy.items() if status != "not_applicable"}
+    assert needs_reads and {c for c, r in seen.items() if r["status"] == "error"} >= needs_reads
+    assert {r["status"] for r in seen.values()} <= {"error", "not_applicable"}
+    for control in needs_reads:
+        assert "passwordless sudo" in seen[control]["reason"], seen[control]["reason"]
+        assert "\n" not in seen[control]["reason"]
+
+
 def test_malformed_inventory_is_one_line_and_exit_3(tmp_path: Path) -> None:
     bad = tmp_path / "hosts.yml"
     bad.write_text("all:\n  hosts:\n    a: [broken\n")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -93,6 +95,62 @@ def test_batch_script_round_trips_any_output_through_a_real_shell() -> None:
     assert out[commands[1]] == Output(3, b"", b"err\n")
     assert out[commands[2]].stdout == b"@@driftvakt 0 0 x y"
     assert out[commands[3]] == Output(0, b"", b""), "stdin is closed for every command"
+
+
+def test_a_batch_run_as_root_drops_only_testinfras_own_root_wrapper() -> None:
+    from driftvakt.transport.batch import as_root
+
+    assert as_root("sudo /bin/sh -c 'cat /etc/shadow'") == "cat /etc/shadow"
+    twice = "sudo /bin/sh -c 'sudo /bin/sh -c '\"'\"'echo \"$HOME\"; id'\"'\"''"
+    assert as_root(twice) == 'echo "$HOME"; id'
+    assert as_root("sudo /bin/sh -c 'x' extra") == "sudo /bin/sh -c 'x' extra"
+    # another target user, or a sudo the check itself wrote, is left to sudo
+    assert as_root("sudo -u nobody /bin/sh -c id") == "sudo -u nobody /bin/sh -c id"
+    assert as_root("sudo -l") == "sudo -l"
+    assert as_root("id -u") == "id -u"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the batch must already run as root")
+def test_a_batch_run_as_root_answers_under_testinfras_command_keys() -> None:
+    import subprocess
+
+    wrapped = ["sudo /bin/sh -c 'id -u; echo \"$0\"'", "id -u"]
+    done = subprocess.run(
+        ["sh", "-s"],
+        input=script(wrapped, as_root_already=True),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = parse(wrapped, done.stdout.encode())
+    assert out[wrapped[0]] == Output(0, b"0\n/bin/sh\n", b""), "ran as root, without sudo"
+    assert out[wrapped[1]].stdout == b"0\n"
+
+
+def test_a_batch_runs_its_reads_in_lanes_at_once_and_keeps_each_result_its_own(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+
+    # Each read waits until all four have started: only lanes running at once finish in time
+    # (one after another, the first would hit its 5 s timeout and report 124).
+    meet = [
+        f"touch {tmp_path}/{i}; until [ $(ls {tmp_path} | wc -l) -ge 4 ]; do sleep 0.05; done; "
+        f"echo {i}"
+        for i in range(4)
+    ]
+    plain = [f"printf %s {i}; exit {i}" for i in range(7)]
+    commands = meet + plain
+    done = subprocess.run(
+        ["sh", "-s"],
+        input=script(commands, 5, lanes=4),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = parse(commands, done.stdout.encode())
+    assert [out[c] for c in meet] == [Output(0, f"{i}\n".encode(), b"") for i in range(4)]
+    assert [out[c] for c in plain] == [Output(i, str(i).encode(), b"") for i in range(7)]
 
 
 def test_a_batch_cut_short_is_an_error_not_a_partial_pass() -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from driftvakt.lab.config import cache_root
 from driftvakt.lab.system import run
+from driftvakt.lock import exclusive
 from driftvakt.progress import Progress
 
 SUITE = "bookworm"
@@ -73,13 +74,19 @@ def mirror_dir() -> Path:
 
 
 def ensure_images(progress: Progress) -> None:
-    if not (base_dir() / ".complete").exists():
-        _build_base(progress)
-    if (
-        not (services_layer_dir() / ".complete").exists()
-        or not (mirror_dir() / ".complete").exists()
-    ):
-        _build_services_and_mirror(progress)
+    if _images_complete():
+        return
+    # Two `lab up` at once on a fresh machine would build into the same .tmp directories and
+    # ruin each other's build: the second waits for the first and then finds the images done.
+    with exclusive(cache_root() / "images.lock", 3600, "lab image build"):
+        if not (base_dir() / ".complete").exists():
+            _build_base(progress)
+        if not _images_complete():
+            _build_services_and_mirror(progress)
+
+
+def _images_complete() -> bool:
+    return all((d / ".complete").exists() for d in (base_dir(), services_layer_dir(), mirror_dir()))
 
 
 def _build_base(progress: Progress) -> None:

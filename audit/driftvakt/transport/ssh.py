@@ -17,7 +17,7 @@ import paramiko
 from driftvakt.inventory import Target
 from driftvakt.sshconfig import common_args_options
 from driftvakt.transport import Output, TransportError
-from driftvakt.transport.batch import BatchParseError, parse, script
+from driftvakt.transport.batch import MARK, BatchParseError, parse, script
 
 
 def known_hosts_file(target: Target) -> Path:
@@ -126,13 +126,19 @@ class SshTransport:
             return {}
         self.connect()
         assert self._client is not None
-        text = script(commands)
+        # With become, the whole batch runs under one sudo (-n: never wait for a password
+        # prompt nobody answers); each command's own sudo wrapper is then dropped.
+        elevated = self.target.become
+        text = script(commands, as_root_already=elevated)
         budget = self.timeout + 2 * len(commands)  # per-host ceiling: a hung host ends here
         try:
-            stdin, stdout, _ = self._client.exec_command("sh -s", timeout=budget)
+            stdin, stdout, stderr = self._client.exec_command(
+                "sudo -n sh -s" if elevated else "sh -s", timeout=budget
+            )
             stdin.write(text)
             stdin.channel.shutdown_write()
             data = stdout.read()
+            complaint = stderr.read().decode(errors="replace").strip()
         except TimeoutError as exc:
             raise TransportError(
                 f"{self.target.name}: the host stopped answering (no result "
@@ -143,6 +149,12 @@ class SshTransport:
                 f"{self.target.name}: connection lost during the audit "
                 f"({exc or type(exc).__name__})"
             ) from exc
+        if elevated and MARK.encode() not in data and "sudo" in complaint:
+            raise TransportError(
+                f"{self.target.name}: could not become root with sudo as "
+                f"{self.target.user or '(default user)'} ({complaint.splitlines()[-1]}): the "
+                "audit needs passwordless sudo for ansible_user when ansible_become is on"
+            )
         try:
             return parse(commands, data)
         except BatchParseError as exc:
