@@ -2,12 +2,15 @@
 
 Run as root:  .venv/bin/python bench/audit_speed.py [--sizes 1,10,50] [--scale 1,10,50,200]
               [--ssh-sizes 1,10] [--ansible-sizes 1,10] [--scale-not-before HH:MM]
+              [--wan-sizes 10] [--wan-rtt-ms 20]
 
 For each size, one lab ("bench") of that many real hosts is started, and in one run, side by
 side: driftvakt audit (warm prefetch cache), testinfra's paramiko backend, its ssh backend
 (one ssh process per command, so only --ssh-sizes) and its ansible backend (one ansible
 process per command, so only --ansible-sizes). Then driftvakt alone as hosts grow (--scale),
-with per-host time and the auditor's own peak memory (sizes already measured are reused);
+with per-host time and the auditor's own peak memory (sizes already measured are reused).
+For --wan-sizes, driftvakt and testinfra's paramiko backend once more on the same hosts through
+relays adding --wan-rtt-ms of round trip (bench/wan.py; this kernel has no netem);
 --scale-not-before waits for an agreed UTC time before a lab of more than 100 hosts (a shared
 machine). Each row names the load average when it was taken. Every tool runs with Python's
 bytecode cache on, as on an installed system (PYTHONDONTWRITEBYTECODE is dropped).
@@ -105,13 +108,13 @@ def _fresh_store(name: str) -> Path:
     return WORK / f"{name}.db"
 
 
-def driftvakt_audit(store: Path) -> tuple[float, float]:
+def driftvakt_audit(store: Path, inventory: Path = INV) -> tuple[float, float]:
     """Wall time and the auditor's peak memory (MiB)."""
     took, text, code, peak = run(
         str(BIN / "driftvakt"),
         "audit",
         "-i",
-        str(INV),
+        str(inventory),
         "-o",
         str(WORK / "result.json"),
         "--store",
@@ -123,14 +126,18 @@ def driftvakt_audit(store: Path) -> tuple[float, float]:
     return took, peak
 
 
-def testinfra(backend: str, cfg: Path, names: list[str]) -> float:
+def by_testinfra(backend: str, cfg: Path, names: list[str], inventory: Path = INV) -> float:
     if backend == "ansible":
-        hosts = ["--hosts=ansible://all", f"--ansible-inventory={INV}", "--connection=ansible"]
+        hosts = [
+            "--hosts=ansible://all",
+            f"--ansible-inventory={inventory}",
+            "--connection=ansible",
+        ]
     else:
         hosts = [
             f"--hosts={','.join(f'{backend}://{n}' for n in names)}",
             f"--ssh-config={cfg}",
-            f"--ansible-inventory={INV}",
+            f"--ansible-inventory={inventory}",
         ]
     env = dict(ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"), PATH=f"{BIN}:{os.environ['PATH']}")
     took, out = sh(
@@ -182,8 +189,34 @@ def _cells(theirs: float | None, ours: float, fmt: str) -> tuple[str, str]:
     return f"{theirs:.1f}", f"{theirs / ours:{fmt}}x"
 
 
+def wan_row(size: int, rtt_ms: float) -> str:
+    """driftvakt and testinfra's paramiko backend on the same hosts through relays that add
+    `rtt_ms` of round-trip time (bench/wan.py): a region's WAN instead of the lab's bridge."""
+    import yaml
+
+    from wan import Relays, variant
+
+    hosts = yaml.safe_load((INV / "hosts.yml").read_text())["all"]["children"]["lab"]["hosts"]
+    relays = Relays({name: (h["ansible_host"], 22) for name, h in hosts.items()}, rtt_ms)
+    try:
+        where = WORK / "wan"
+        where.mkdir(parents=True, exist_ok=True)
+        inv, cfg = variant(INV, relays, where)
+        store = _fresh_store("wan")
+        driftvakt_audit(store, inv)  # warms this store's prefetch cache
+        ours, _ = driftvakt_audit(store, inv)
+        para = by_testinfra("paramiko", cfg, list(hosts), inv)
+    finally:
+        relays.close()
+    return f"| {size} | {rtt_ms:g} | {ours:.2f} | {para:.1f} | {para / ours:.1f}x | {load()} |"
+
+
 def compare(
-    sizes: list[int], ssh_sizes: list[int], ansible_sizes: list[int], measured: Measured
+    sizes: list[int],
+    ssh_sizes: list[int],
+    ansible_sizes: list[int],
+    measured: Measured,
+    wan: tuple[list[int], float],
 ) -> list[str]:
     rows = [
         "| hosts | driftvakt (s) | testinfra paramiko (s) | testinfra ssh (s) | "
@@ -192,6 +225,11 @@ def compare(
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     notes: list[str] = []
+    wan_rows = [
+        "| hosts | added round trip (ms) | driftvakt (s) | testinfra paramiko (s) | "
+        "paramiko ÷ driftvakt | load average |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
     for size in sizes:
         lab(size)
         cfg, names = ssh_config(), host_names()
@@ -199,9 +237,9 @@ def compare(
         driftvakt_audit(store)  # warms the prefetch cache (first audit learns the reads)
         ours, peak = driftvakt_audit(store)
         measured[size] = (ours, peak, load())
-        para = testinfra("paramiko", cfg, names)
-        ssh = testinfra("ssh", cfg, names) if size in ssh_sizes else None
-        ans = testinfra("ansible", cfg, names) if size in ansible_sizes else None
+        para = by_testinfra("paramiko", cfg, names)
+        ssh = by_testinfra("ssh", cfg, names) if size in ssh_sizes else None
+        ans = by_testinfra("ansible", cfg, names) if size in ansible_sizes else None
         para_cells = _cells(para, ours, ".1f")
         ssh_cells, ans_cells = _cells(ssh, ours, ".1f"), _cells(ans, ours, ".0f")
         rows.append(
@@ -209,6 +247,9 @@ def compare(
             f"{para_cells[1]} | {ssh_cells[1]} | {ans_cells[1]} | {load()} |"
         )
         print(rows[-1], flush=True)
+        if size in wan[0]:
+            wan_rows.append(wan_row(size, wan[1]))
+            print(wan_rows[-1], flush=True)
         if size == 1:
             # the floor and driftvakt once more, back to back, so both see the same load
             true_t, remote = floor(cfg, names[0])
@@ -220,6 +261,8 @@ def compare(
                 f"{again / limit:.1f}x that floor (load average {load()}).\n"
             )
             print(notes[-1], flush=True)
+    if len(wan_rows) > 2:
+        notes += [f"\nThe same hosts {wan[1]:g} ms away (bench/wan.py relays):\n", *wan_rows]
     return rows + notes  # the floor sentence after the table, never between its rows
 
 
@@ -261,11 +304,19 @@ def main() -> int:
     parser.add_argument("--ansible-sizes", default="1,10")
     parser.add_argument("--scale", default="1,10,50,200")
     parser.add_argument("--scale-not-before", default=None, metavar="HH:MM")
+    parser.add_argument("--wan-sizes", default="10", help="sizes also measured over a WAN")
+    parser.add_argument("--wan-rtt-ms", type=float, default=20.0)
     args = parser.parse_args()
     ints = lambda text: [int(x) for x in text.split(",") if x]  # noqa: E731
     measured: Measured = {}
     try:
-        table = compare(ints(args.sizes), ints(args.ssh_sizes), ints(args.ansible_sizes), measured)
+        table = compare(
+            ints(args.sizes),
+            ints(args.ssh_sizes),
+            ints(args.ansible_sizes),
+            measured,
+            (ints(args.wan_sizes), args.wan_rtt_ms),
+        )
         grown = scale(ints(args.scale), measured, args.scale_not_before)
         table += ["", "driftvakt alone as the fleet grows:", "", *grown]
     finally:
