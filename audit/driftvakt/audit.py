@@ -1,4 +1,10 @@
-"""``driftvakt audit``: inventory -> reachability -> checks -> results JSON + summary."""
+"""``driftvakt audit``: inventory -> reachability -> checks -> results JSON + summary.
+
+Each host's results leave memory as soon as the host is done: they are merged, waived, counted
+and staged in the run store (:meth:`Store.stage`); the run is then chained in one transaction,
+and the JSON file, the summary and the drift are written from the store and from counts. So the
+auditor's memory does not grow with the fleet.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +12,22 @@ import getpass
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from driftvakt import __version__
 from driftvakt.catalog import controls
 from driftvakt.collect import collect
-from driftvakt.drift import compare, format_text
+from driftvakt.drift import DriftReport, RunSide, compare_by_host, format_text
 from driftvakt.errors import BadInputError
 from driftvakt.exitcodes import Exit
 from driftvakt.inventory import Target, targets
 from driftvakt.lock import exclusive
 from driftvakt.progress import Progress
-from driftvakt.results import Result, Run, Status, write_json_atomic
-from driftvakt.store import Store
+from driftvakt.results import Result, Run, Status, write_run_json_atomic
+from driftvakt.store import RunOutline, Store
 from driftvakt.waivers import Waiver, default_path, find, load
 
 SECRET_VARS = (
@@ -72,10 +80,19 @@ def audit_hosts(
     cache: Path,
     quiet: bool = True,
     timeout: float = 20,
+    on_host: Callable[[str, list[Result]], None] | None = None,
 ) -> list[Result]:
+    """Every host's results; or none, if ``on_host`` takes them host by host."""
     progress = Progress(quiet)
     collection = collect(
-        hosts, inventory, project, secrets, cache, timeout=timeout, progress=progress
+        hosts,
+        inventory,
+        project,
+        secrets,
+        cache,
+        timeout=timeout,
+        progress=progress,
+        on_host=on_host,
     )
     trips = sorted(set(collection.round_trips.values()))
     progress.step(f"done: {collection.rounds} evaluation round(s); round trips per host: {trips}")
@@ -188,29 +205,62 @@ def _locked_audit(
     timeout: float,
 ) -> int:
     known = controls()
+    position = {control: n for n, control in enumerate(known)}
+    today = datetime.now(UTC).date()
     store = Store(store_file)
     # Recorded before any host is touched: a killed audit shows as incomplete, never as half a run.
     store.begin(run.to_json())
+    totals = {s.value: 0 for s in Status}  # the run's summary: all that is kept of its results
+
+    def host_done(host: str, results: list[Result]) -> None:
+        unknown = sorted({r.control for r in results} - set(known))
+        if unknown:
+            raise BadInputError(f"checks name controls missing from the catalog: {unknown}")
+        merged = merge_results(results)
+        apply_waivers(merged, waivers, hosts, today)
+        merged.sort(key=lambda r: (r.host, position[r.control]))
+        for r in merged:
+            totals[r.status.value] += 1
+        store.stage(run.id, [r.to_json() for r in merged])
+
     cache = store.path.with_suffix(".prefetch.json")
-    results = audit_hosts(hosts, inventory, project, _secrets(hosts), cache, quiet, timeout)
-    unknown = sorted({r.control for r in results} - set(known))
-    if unknown:
-        raise BadInputError(f"checks name controls missing from the catalog: {unknown}")
-    results = merge_results(results)
-    apply_waivers(results, waivers, hosts, datetime.now(UTC).date())
-    run.results = sorted(results, key=lambda r: (r.host, list(known).index(r.control)))
+    audit_hosts(
+        hosts, inventory, project, _secrets(hosts), cache, quiet, timeout, on_host=host_done
+    )
     run.finished = _now()
-    previous = store.latest(1)
-    store.save(run.to_json())
-    write_json_atomic(output, run.to_json())
-    print_summary(run, lang)
-    print(format_text(compare(previous[0] if previous else None, run.to_json()), lang, max_lines=4))
+    meta = run.to_json()  # no results in it: they are in the store
+    meta["summary"] = totals
+    store.save_staged({key: value for key, value in meta.items() if key != "results"})
+    write_run_json_atomic(output, meta, store.iter_results(run.id))
+    print_summary(run.hosts, lambda host: store.host_results(run.id, host), totals, lang)
+    print(format_text(stored_drift(store, run.id), lang, max_lines=4))
     print(f"results written to {output} and to the run store (run {run.id[:8]})")
-    return exit_code(run)
+    return _exit_code({Status(status) for status, n in totals.items() if n})
+
+
+def stored_drift(store: Store, run_id: str) -> DriftReport:
+    """The drift of a stored run against the run stored before it, read host by host."""
+    after = store.outline(run_id)
+    before = store.outline_before(run_id)
+    if before is None:
+        return DriftReport(None, run_id, (), (), (), (), (), after.count)
+    before_id = str(before.meta.get("id", ""))
+
+    def side(outline: RunOutline) -> RunSide:
+        return RunSide(outline.meta, set(outline.hosts), set(outline.controls))
+
+    return compare_by_host(
+        side(before),
+        side(after),
+        lambda host: (store.host_results(before_id, host), store.host_results(run_id, host)),
+    )
 
 
 def exit_code(run: Run) -> int:
-    statuses = {r.status for r in run.results}
+    return _exit_code({r.status for r in run.results})
+
+
+def _exit_code(statuses: set[Status]) -> int:
     if Status.ERROR in statuses:
         return Exit.ERRORS
     if Status.FAIL in statuses:
@@ -227,24 +277,29 @@ MARK = {
 }
 
 
-def print_summary(run: Run, lang: str) -> None:
+def print_summary(
+    hosts: list[str],
+    host_results: Callable[[str], list[dict[str, Any]]],
+    totals: dict[str, int],
+    lang: str,
+) -> None:
+    """Per host its counts and failing lines, read one host at a time (``host_results``, e.g.
+    from the store); then the run's totals."""
     catalog = controls()
-    by_host: dict[str, list[Result]] = {}
-    for r in run.results:
-        by_host.setdefault(r.host, []).append(r)
-    for host in run.hosts:
-        rows = by_host.get(host, [])
-        counts = {s: sum(r.status is s for r in rows) for s in Status}
+    for host in hosts:
+        rows = host_results(host)
+        counts = {s: sum(r["status"] == s.value for r in rows) for s in Status}
         print(
             f"{host}: {counts[Status.PASS]} pass, {counts[Status.FAIL]} fail, "
             f"{counts[Status.ERROR]} error, {counts[Status.NOT_APPLICABLE]} n/a"
         )
         for r in rows:
-            if r.status in (Status.FAIL, Status.ERROR):
-                title = catalog[r.control].text("title", lang) if r.control in catalog else ""
-                print(f"  {MARK[r.status]:<5} {r.control}: {title}")
-                print(f"        {r.reason}")
-    c = run.counts()
+            status, control = Status(r["status"]), str(r["control"])
+            if status in (Status.FAIL, Status.ERROR):
+                title = catalog[control].text("title", lang) if control in catalog else ""
+                print(f"  {MARK[status]:<5} {control}: {title}")
+                print(f"        {r['reason']}")
+    c = totals
     print(
         f"total: {c['pass']} pass, {c['fail']} fail, {c['error']} error, "
         f"{c['not_applicable']} not applicable, {c['waived']} waived"

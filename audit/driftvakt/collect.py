@@ -6,19 +6,22 @@ them (one pytest session, host by host, while the other hosts are still being re
 command they ask for that was not prefetched is fetched in one more round trip for that host,
 and only its waiting checks run again. Hosts are read in parallel from this one process
 (threads, bounded); one SSH connection per host. A host's reads and its connection are dropped
-once its checks are done, so memory does not grow with the fleet.
+once its checks are done, so memory does not grow with the fleet; so are its results, when the
+caller takes them host by host (``on_host``).
 """
 
 from __future__ import annotations
 
 import json
+from collections import deque
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftvakt.catalog import controls
-from driftvakt.inventory import Target
+from driftvakt.inventory import Target, forget_host_variables
 from driftvakt.progress import Progress
 from driftvakt.results import Result, Status, write_json_atomic
 from driftvakt.transport import Output, Transport, TransportError
@@ -35,7 +38,7 @@ WINDOWS_CONNECTIONS = ("winrm", "psrp")  # psrp hosts are reached over WinRM too
 
 @dataclass
 class Collection:
-    results: list[Result] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)  # only without an ``on_host``
     round_trips: dict[str, int] = field(default_factory=dict)
     rounds: int = 0
 
@@ -87,19 +90,40 @@ def collect(
     concurrency: int = 16,
     timeout: float = 20,
     progress: Progress | None = None,
+    on_host: Callable[[str, list[Result]], None] | None = None,
 ) -> Collection:
+    """Read and check every host. A host's results go to ``on_host(name, results)`` once, as
+    soon as it is done (called from this thread); without it they are kept in the Collection."""
     from driftvakt.replay import SESSIONS, Session
 
     shown = progress or Progress(quiet=True)
     out = Collection()
-    prefetch = _load_cache(cache)
+    unfinished: dict[str, list[Result]] = {}  # results of hosts still being checked
+
+    def add(name: str, results: list[Result]) -> None:
+        unfinished.setdefault(name, []).extend(results)
+
+    def hand_over(name: str) -> None:
+        results = unfinished.pop(name, [])
+        if on_host is None:
+            out.results += results
+        else:
+            on_host(name, results)
+
+    lists: dict[tuple[str, ...], list[str]] = {}
+
+    def shared(commands: list[str]) -> list[str]:
+        return lists.setdefault(tuple(commands), commands)
+
+    prefetch = {name: shared(commands) for name, commands in _load_cache(cache).items()}
     transports: dict[str, Transport] = {}
     for t in hosts:
         out.round_trips[t.name] = 0
         try:
             transports[t.name] = _transport(t, timeout)
         except TransportError as exc:
-            out.results += _errors_for(t.name, str(exc), None, {})
+            add(t.name, _errors_for(t.name, str(exc), None, {}))
+            hand_over(t.name)
     by_name = {t.name: t for t in hosts}
     read: dict[str, list[str]] = {}  # per host, the commands read: the next audit's prefetch
 
@@ -114,13 +138,25 @@ def collect(
     if not transports:
         _save_cache(cache, prefetch, read)
         return out
-    pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(transports))))
+    workers = max(1, min(concurrency, len(transports)))
+    pool = ThreadPoolExecutor(max_workers=workers)
+    reads: dict[Future[dict[str, Output]], str] = {}
+    # Hosts are started as others finish, never more than twice the pool at once: a host read
+    # but not yet evaluated holds its outputs and its connection, and a fleet whose reads
+    # outrun the evaluation must not pile them up.
+    not_started = deque(transports)
+    started = 0
+
+    def start_hosts() -> None:
+        nonlocal started
+        while not_started and started < 2 * workers:
+            name = not_started.popleft()
+            SESSIONS[name] = Session(name)
+            reads[pool.submit(fetch, name, prefetch.get(name, []))] = name
+            started += 1
+
     # Reading starts before the checks are collected: the two overlap.
-    reads: dict[Future[dict[str, Output]], str] = {
-        pool.submit(fetch, name, prefetch.get(name, [])): name for name in transports
-    }
-    for name in transports:
-        SESSIONS[name] = Session(name)
+    start_hosts()
     # pytest is imported and the checks collected while the hosts are being read.
     from driftvakt.checkrun import run_checks
     from driftvakt.replay import register
@@ -134,15 +170,19 @@ def collect(
         done = 0
 
         def finish(name: str) -> None:
-            nonlocal done
+            nonlocal done, started
             session = SESSIONS.pop(name)
-            read[name] = sorted(session.outputs)  # the outputs themselves are dropped
+            # the outputs themselves are dropped; hosts alike share one list of commands
+            read[name] = shared(sorted(session.outputs))
             # No read is in flight for a finished host: its connection (socket, paramiko's
-            # thread and buffers) goes now, so open connections stay bounded by the pool,
-            # not by the fleet.
+            # thread and buffers) and its templated variables go now.
             transports[name].close()
+            forget_host_variables(inventory, name)
+            hand_over(name)
             done += 1
+            started -= 1
             shown.bar("hosts audited", done, len(transports))
+            start_hosts()
 
         while reads:
             arrived, _ = wait(reads, return_when=FIRST_COMPLETED)
@@ -151,18 +191,18 @@ def collect(
                 try:
                     SESSIONS[name].outputs.update(future.result())
                 except TransportError as exc:
-                    out.results += _errors_for(name, str(exc), waiting[name], runner.test_controls)
+                    add(name, _errors_for(name, str(exc), waiting[name], runner.test_controls))
                     finish(name)
                     continue
                 rounds[name] += 1
                 out.rounds = max(out.rounds, rounds[name])
                 results, pending = runner.evaluate(_spec(by_name[name]), waiting[name])
-                out.results += results
+                add(name, results)
                 if not pending:
                     finish(name)
                 elif rounds[name] >= MAX_ROUNDS:
                     reason = f"the check still needed new reads after {MAX_ROUNDS} round trips"
-                    out.results += _errors_for(name, reason, pending, runner.test_controls)
+                    add(name, _errors_for(name, reason, pending, runner.test_controls))
                     finish(name)
                 else:
                     waiting[name] = pending

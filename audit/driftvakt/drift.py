@@ -1,12 +1,15 @@
 """Drift between two audit runs: what broke, what was repaired, and how the evidence moved.
 
-Pure functions over run JSON (``Run.to_json()`` or ``Store.load()``); no I/O.
+Pure functions over run JSON (``Run.to_json()`` or ``Store.load()``); no I/O. ``compare`` takes
+two whole runs; ``compare_by_host`` the same comparison one host at a time, for runs too large to
+hold (the caller hands it each host's results, e.g. from ``Store.host_results``).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -132,12 +135,8 @@ def _classify(was: str | None, now: str, evidence_changed: bool) -> Kind:
     return Kind.STATUS_CHANGED
 
 
-def _index(run: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(str(r["host"]), str(r["control"])): r for r in run.get("results", [])}
-
-
-def _hosts(run: dict[str, Any], index: dict[tuple[str, str], dict[str, Any]]) -> set[str]:
-    return {str(h) for h in run.get("hosts", [])} | {host for host, _ in index}
+def _by_control(results: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {str(r["control"]): r for r in results}
 
 
 def compare(before: dict[str, Any] | None, after: dict[str, Any]) -> DriftReport:
@@ -145,55 +144,85 @@ def compare(before: dict[str, Any] | None, after: dict[str, Any]) -> DriftReport
     after_id = str(after.get("id", ""))
     if before is None:
         return DriftReport(None, after_id, (), (), (), (), (), len(after.get("results", [])))
-    old, new = _index(before), _index(after)
-    old_hosts, new_hosts = _hosts(before, old), _hosts(after, new)
-    old_controls = {control for _, control in old}
-    new_controls = {control for _, control in new}
+    old: dict[str, list[dict[str, Any]]] = {}
+    new: dict[str, list[dict[str, Any]]] = {}
+    for run, by_host in ((before, old), (after, new)):
+        for r in run.get("results", []):
+            by_host.setdefault(str(r["host"]), []).append(r)
+    return compare_by_host(
+        RunSide(before, set(old), {str(r["control"]) for rs in old.values() for r in rs}),
+        RunSide(after, set(new), {str(r["control"]) for rs in new.values() for r in rs}),
+        lambda host: (old.get(host, []), new.get(host, [])),
+    )
+
+
+@dataclass(frozen=True)
+class RunSide:
+    """What ``compare_by_host`` needs of a run besides its results: its JSON without them (at
+    least ``id`` and ``hosts``), and the hosts and controls its results cover."""
+
+    meta: dict[str, Any]
+    result_hosts: set[str]
+    result_controls: set[str]
+
+
+def compare_by_host(
+    before: RunSide,
+    after: RunSide,
+    results: Callable[[str], tuple[list[dict[str, Any]], list[dict[str, Any]]]],
+) -> DriftReport:
+    """``compare`` of two runs, one host at a time: ``results(host)`` gives that host's results
+    in the earlier and the later run. Only one host's results are held at a time."""
+    old_hosts = {str(h) for h in before.meta.get("hosts", [])} | before.result_hosts
+    new_hosts = {str(h) for h in after.meta.get("hosts", [])} | after.result_hosts
+    old_controls, new_controls = before.result_controls, after.result_controls
     changes: list[Change] = []
     unchanged = 0
-    for key in sorted(new.keys() | old.keys()):
-        host, control = key
-        was, now = old.get(key), new.get(key)
-        if now is None:
-            # a vanished host or control is reported once, not per result
-            if host in new_hosts and control in new_controls and was is not None:
-                removed, added = evidence_diff(_evidence_lines(was), [])
-                changes.append(
-                    Change(
-                        host,
-                        control,
-                        Kind.RESULT_MISSING,
-                        str(was["status"]),
-                        None,
-                        removed,
-                        added,
-                        str(was.get("reason") or ""),
-                        "",
+    for host in sorted(before.result_hosts | after.result_hosts):
+        was_all, now_all = results(host)
+        old, new = _by_control(was_all), _by_control(now_all)
+        for control in sorted(new.keys() | old.keys()):
+            was, now = old.get(control), new.get(control)
+            if now is None:
+                # a vanished host or control is reported once, not per result
+                if host in new_hosts and control in new_controls and was is not None:
+                    removed, added = evidence_diff(_evidence_lines(was), [])
+                    changes.append(
+                        Change(
+                            host,
+                            control,
+                            Kind.RESULT_MISSING,
+                            str(was["status"]),
+                            None,
+                            removed,
+                            added,
+                            str(was.get("reason") or ""),
+                            "",
+                        )
                     )
+                continue
+            removed, added = evidence_diff(_evidence_lines(was), _evidence_lines(now))
+            status_before = str(was["status"]) if was is not None else None
+            kind = _classify(status_before, str(now["status"]), bool(removed or added))
+            if kind is Kind.UNCHANGED:
+                unchanged += 1
+                continue
+            changes.append(
+                Change(
+                    host,
+                    control,
+                    kind,
+                    status_before,
+                    str(now["status"]),
+                    removed,
+                    added,
+                    str(was.get("reason") or "") if was is not None else "",
+                    str(now.get("reason") or ""),
                 )
-            continue
-        removed, added = evidence_diff(_evidence_lines(was), _evidence_lines(now))
-        status_before = str(was["status"]) if was is not None else None
-        kind = _classify(status_before, str(now["status"]), bool(removed or added))
-        if kind is Kind.UNCHANGED:
-            unchanged += 1
-            continue
-        changes.append(
-            Change(
-                host,
-                control,
-                kind,
-                status_before,
-                str(now["status"]),
-                removed,
-                added,
-                str(was.get("reason") or "") if was is not None else "",
-                str(now.get("reason") or ""),
             )
-        )
     return DriftReport(
-        before_id=str(before.get("id", "")),
-        after_id=after_id,
+        before_id=str(before.meta.get("id", "")),
+        after_id=str(after.meta.get("id", "")),
         changes=tuple(changes),
         hosts_appeared=tuple(sorted(new_hosts - old_hosts)),
         hosts_vanished=tuple(sorted(old_hosts - new_hosts)),

@@ -89,16 +89,27 @@ def _load(inventory: str) -> tuple[Any, Any, Any]:
     return loader, manager, VariableManager(loader=loader, inventory=manager)
 
 
+# Templated variables of the hosts being evaluated. Every check of a host asks for them and
+# templating is the slow part (~5 ms), so they are kept until the host is done
+# (forget_host_variables); a fleet's worth is never held at once.
+_TEMPLATED: dict[tuple[str, str], dict[str, Any]] = {}
+
+
 def host_variables(inventory: str, name: str) -> dict[str, Any]:
     """A host's variables as a play would see them (group_vars, host_vars, templated).
 
-    Templated once per host and process (every check asks, and templating is the slow part,
-    ~5 ms); each caller gets its own dict, so a check that sets a key changes nothing else."""
-    return dict(_host_variables(inventory, name))
+    Each caller gets its own dict, so a check that sets a key changes nothing else."""
+    key = (inventory, name)
+    if key not in _TEMPLATED:
+        _TEMPLATED[key] = _template_variables(inventory, name)
+    return dict(_TEMPLATED[key])
 
 
-@cache
-def _host_variables(inventory: str, name: str) -> dict[str, Any]:
+def forget_host_variables(inventory: str, name: str) -> None:
+    _TEMPLATED.pop((inventory, name), None)
+
+
+def _template_variables(inventory: str, name: str) -> dict[str, Any]:
     from ansible.template import Templar
 
     from driftvakt.rendering import trusted
@@ -139,8 +150,13 @@ def targets(inventory: str, limit: str | None = None) -> list[Target]:
     return [_target(inventory, h.name) for h in hosts]
 
 
+# What a Target keeps of its host's variables: the connection's settings and driftvakt's own.
+# The rest (the baseline's settings) is templated again when the host's checks run.
+_CONNECTION_VARS = ("ansible_", "driftvakt_")
+
+
 def _target(inventory: str, name: str) -> Target:
-    hv = host_variables(inventory, name)
+    hv = _template_variables(inventory, name)
     key = hv.get("ansible_ssh_private_key_file") or hv.get("ansible_private_key_file")
     return Target(
         name=name,
@@ -154,6 +170,6 @@ def _target(inventory: str, name: str) -> Target:
         ssh_common_args=str(hv.get("ansible_ssh_common_args") or ""),
         known_hosts=hv.get("driftvakt_known_hosts"),
         os_family=hv.get("ansible_os_family"),
-        vars=hv,
+        vars={k: v for k, v in hv.items() if k.startswith(_CONNECTION_VARS)},
         groups=tuple(str(g) for g in hv.get("group_names", ())),
     )

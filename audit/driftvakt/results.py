@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 
 class Status(StrEnum):
@@ -30,6 +32,15 @@ class Result:
     # Structured facts a check recorded beside its verdict (pytest's ``record_property``), e.g.
     # the per-host rights inventory; omitted from the JSON when empty.
     facts: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        if not data["facts"]:
+            del data["facts"]
+        return data
+
+
+RESULT_KEYS = tuple(f.name for f in fields(Result))  # a result's members, in the JSON's order
 
 
 @dataclass
@@ -53,9 +64,7 @@ class Run:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for result in data["results"]:
-            if not result["facts"]:
-                del result["facts"]
+        data["results"] = [r.to_json() for r in self.results]
         data["summary"] = self.counts()
         return data
 
@@ -66,11 +75,54 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write to a temporary file in the same folder, fsync, then rename over the target."""
+    with _atomic(path) as out:
+        out.write(text)
+
+
+def write_run_json_atomic(
+    path: Path, run: dict[str, Any], results: Iterable[dict[str, Any]]
+) -> None:
+    """A run's JSON file, as ``write_json_atomic`` writes it, with the value of the run's
+    ``results`` member (present, as a placeholder) taken from ``results`` one at a time: the
+    run is never held whole, in memory or in one string."""
+    if "results" not in run:
+        raise ValueError("the run has no results member to fill")
+    with _atomic(path) as out:
+        out.write("{")
+        for n, (key, value) in enumerate(run.items()):
+            out.write(f"{',' if n else ''}\n  {_dumps(key)}: ")
+            if key == "results":
+                _write_results(out, results)
+            else:
+                out.write(_dumps(value).replace("\n", "\n  "))
+        out.write("\n}\n" if run else "}\n")
+
+
+def _dumps(value: Any) -> str:
+    # JSON strings never hold a raw newline: re-indenting at "\n" is exact.
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def _write_results(out: IO[str], results: Iterable[dict[str, Any]]) -> None:
+    empty = True
+    for result in results:
+        ordered = {key: result[key] for key in RESULT_KEYS if key in result}
+        ordered.update((key, value) for key, value in result.items() if key not in ordered)
+        text = _dumps(ordered).replace("\n", "\n    ")
+        out.write(f"{'[' if empty else ','}\n    {text}")
+        empty = False
+    out.write("[]" if empty else "\n  ]")
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[IO[str]]:
+    """A temporary file in the same folder; fsynced and renamed over ``path`` if all went well,
+    removed if not."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+            yield out
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)

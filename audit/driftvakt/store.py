@@ -3,18 +3,30 @@
 Layout (schema version in ``PRAGMA user_version``):
 
 - ``runs``: one row per saved run: ``seq`` (never reused), ``id``, ``started``, ``finished``,
-  ``prev_hash``, ``hash``, ``saved_at`` and ``content``, the run's canonical JSON. ``hash`` is
-  ``sha256(prev_hash + content)``; ``prev_hash`` is the hash of the run saved before it (the
-  genesis run links to 64 zeros). Verification recomputes every hash from the stored content.
-- ``results``: one row per result of a run, for queries. Verification checks it against the
-  run's JSON, which stays the authoritative copy.
+  ``prev_hash``, ``hash``, ``saved_at``, ``layout`` and ``content``. A run's hash is
+  ``sha256(prev_hash + J)``, J being the run's canonical JSON, results included; ``prev_hash``
+  is the hash of the run saved before it (the genesis run links to 64 zeros).
+- ``results``: one row per result of a run: the columns for queries and, for runs of layout
+  ``rows``, ``content``: the result's canonical JSON.
+
+  Where J is kept depends on ``layout``. ``whole`` (every run saved before schema 2): ``content``
+  is J itself and the result rows are a copy checked against it. ``rows`` (every run saved
+  since): ``content`` is the run's canonical JSON without ``results``, and J is that with the
+  results' ``content`` spliced in, in ``idx`` order -- byte for byte the text a ``whole`` run
+  would hold, so the hash means the same in both layouts, but no step has to hold a whole run
+  in memory: a run is written host by host and hashed as a stream. Verification recomputes
+  every hash from what is stored, and checks each row's columns against its JSON.
 - ``chain_anchors``: written by :meth:`Store.prune`: the hash and seq of the last pruned run,
   when, and how many runs went. The first kept run must link to the newest anchor.
-- ``runs_in_progress``: :meth:`Store.begin` records a run when the audit starts and
-  :meth:`Store.save` removes that row in the same transaction that inserts the run, so an audit
-  killed half-way is listed by :meth:`Store.incomplete` and never half present.
+- ``runs_in_progress``: :meth:`Store.begin` records a run when the audit starts and the save
+  removes that row in the same transaction that inserts the run, so an audit killed half-way is
+  listed by :meth:`Store.incomplete` and never half present.
+- ``results_in_progress``: results of a begun run, written by :meth:`Store.stage` as each host
+  finishes. They are no part of any run until :meth:`Store.save_staged` moves them, in the one
+  transaction that chains the run; a killed audit leaves them beside its ``runs_in_progress``
+  row (and :meth:`Store.abandon` drops both).
 
-A run and all its results are written in one ``BEGIN IMMEDIATE`` transaction; the database is in
+A run and all its results are chained in one ``BEGIN IMMEDIATE`` transaction; the database is in
 WAL mode with ``synchronous=FULL``, so a process killed mid-save leaves no trace of that run.
 A second writer waits (``busy_timeout``) and then fails with :class:`StoreError`.
 
@@ -24,7 +36,8 @@ links to them yet), or delete old runs and insert a matching anchor. :meth:`Stor
 edits and deletions made without that care: a changed run, a run removed from the middle,
 result rows that no longer match their run. Truncation and a rewritten chain are only detectable
 against a copy of a chain hash kept elsewhere -- e.g. the latest hash written into a signed
-export -- which :meth:`Store.verify` accepts as ``known_hashes``.
+export -- which :meth:`Store.verify` accepts as ``known_hashes``. Staged results are not chained
+until the run is saved; whoever could change them could change the finished run the same way.
 
 Content is never logged here; the caller redacts secrets from evidence before saving.
 """
@@ -47,7 +60,7 @@ from typing import Any
 
 from driftvakt.errors import DriftvaktError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 GENESIS_HASH = "0" * 64
 DEFAULT_TIMEOUT = 30.0
 
@@ -91,6 +104,27 @@ CREATE TABLE runs_in_progress (
     meta TEXT NOT NULL
 );
 """
+# Schema 1 -> 2: results kept row by row (see the module docstring). A new store is made by
+# running both, so a new and an upgraded store are the same.
+_UPGRADE_2 = """
+ALTER TABLE runs ADD COLUMN layout TEXT NOT NULL DEFAULT 'whole';
+ALTER TABLE results ADD COLUMN content TEXT;
+CREATE INDEX results_run_host ON results (run_seq, host);
+CREATE TABLE results_in_progress (
+    run_id TEXT NOT NULL,
+    host TEXT NOT NULL,
+    control TEXT NOT NULL,
+    status TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    duration REAL NOT NULL,
+    content TEXT NOT NULL
+);
+CREATE INDEX results_in_progress_order ON results_in_progress (run_id, host);
+"""
+WHOLE, ROWS = "whole", "rows"  # runs.layout
+# The columns of a result row that :meth:`Store.host_results` gives back, and verify checks.
+ROW_COLUMNS = ("host", "control", "status", "evidence", "reason", "duration")
 
 
 class StoreError(DriftvaktError):
@@ -109,6 +143,16 @@ class StoredRun:
     hash: str
     saved_at: str
     counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunOutline:
+    """A run without its results (:meth:`Store.outline`)."""
+
+    meta: dict[str, Any]  # the run's JSON without "results"
+    hosts: tuple[str, ...]  # hosts with at least one result, sorted
+    controls: tuple[str, ...]  # controls with at least one result, sorted
+    count: int  # how many results
 
 
 @dataclass(frozen=True)
@@ -174,6 +218,49 @@ def _result_row(run_seq: int, idx: int, result: Any) -> tuple[Any, ...]:
         str(result.get("reason") or ""),
         float(duration),
     )
+
+
+def _staged_row(result: Any) -> tuple[Any, ...]:
+    """A result as a ``results_in_progress`` row: its query columns and its canonical JSON."""
+    return (*_result_row(0, 0, result)[2:], canonical_json(result))
+
+
+def _framing(meta: dict[str, Any]) -> tuple[str, str]:
+    """The text before and after the results in a run's canonical JSON.
+
+    ``head + ",".join(canonical_json(r) for r in results) + tail`` is exactly
+    ``canonical_json({**meta, "results": results})``: sorted keys, so the run's other members
+    fall either side of ``"results"``; each member is ``key:value`` in canonical form.
+    """
+    if "results" in meta:
+        raise StoreError("the run's results are given twice")
+    if not all(isinstance(key, str) for key in meta):
+        raise StoreError("run is not plain JSON and cannot be stored: a key is not a string")
+    members = {key: f"{canonical_json(key)}:{canonical_json(meta[key])}" for key in meta}
+    before = [members[key] for key in sorted(meta) if key < "results"]
+    after = [members[key] for key in sorted(meta) if key > "results"]
+    head = "{" + "".join(f"{member}," for member in before) + '"results":['
+    tail = "]" + "".join(f",{member}" for member in after) + "}"
+    return head, tail
+
+
+class _RunDigest:
+    """``chain_hash(prev_hash, J)`` of a run's canonical JSON J, fed one result at a time."""
+
+    def __init__(self, prev_hash: str, head: str) -> None:
+        self._sha = hashlib.sha256((prev_hash + head).encode("utf-8"))
+        self._first = True
+
+    def add(self, result_json: str) -> None:
+        if not self._first:
+            self._sha.update(b",")
+        self._first = False
+        self._sha.update(result_json.encode("utf-8"))
+
+    def hexdigest(self, tail: str) -> str:
+        sha = self._sha.copy()
+        sha.update(tail.encode("utf-8"))
+        return sha.hexdigest()
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -260,13 +347,18 @@ class Store:
                     f"run store {self.path} has schema {version}, newer than this driftvakt "
                     f"understands ({SCHEMA_VERSION}); upgrade driftvakt"
                 )
+            steps = []
             if version == 0:
                 if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                     raise StoreError(f"{self.path} is an SQLite file but not a driftvakt store")
-                for statement in _SCHEMA.split(";"):
+                steps.append(_SCHEMA)
+            if version < 2:
+                steps.append(_UPGRADE_2)
+            for script in steps:
+                for statement in script.split(";"):
                     if statement.strip():
                         db.execute(statement)
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # -- writing --------------------------------------------------------------------------
 
@@ -300,37 +392,104 @@ class Store:
         results = run_json.get("results", [])
         if not isinstance(results, list):
             raise StoreError(f"run {run_id}: 'results' is not a list")
-        content = canonical_json(run_json)
-        started = str(run_json.get("started") or "")
-        finished = str(run_json.get("finished") or "")
+        meta = {key: value for key, value in run_json.items() if key != "results"}
+
+        def insert(db: sqlite3.Connection, seq: int) -> None:
+            for idx, result in enumerate(results):
+                db.execute(
+                    "INSERT INTO results (run_seq, idx, host, control, status, evidence, "
+                    "reason, duration, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*_result_row(seq, idx, result), canonical_json(result)),
+                )
+
+        return self._chain(meta, insert)
+
+    def stage(self, run_id: str, results: Iterable[dict[str, Any]]) -> int:
+        """Keep results of a begun run (e.g. one host's) until :meth:`save_staged`; committed at
+        once, so the caller need not hold them. Returns how many were kept."""
+        rows = [_staged_row(result) for result in results]
+        with self._transaction() as db:
+            self._begun(db, run_id)
+            db.executemany(
+                "INSERT INTO results_in_progress (run_id, host, control, status, evidence, "
+                "reason, duration, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, *row) for row in rows],
+            )
+        return len(rows)
+
+    def save_staged(self, run_meta: dict[str, Any]) -> StoredRun:
+        """Store a begun run whose results were staged, chained to the previous run.
+
+        ``run_meta`` is the run's JSON without ``results``. The staged results become the run's,
+        sorted by host and, within a host, in the order staged; all in one transaction.
+        """
+        run_id = run_meta.get("id")
+        if not isinstance(run_id, str) or not run_id:
+            raise StoreError("the run has no id and cannot be stored")
+
+        def insert(db: sqlite3.Connection, seq: int) -> None:
+            self._begun(db, run_id)
+            db.execute(
+                "INSERT INTO results (run_seq, idx, host, control, status, evidence, reason, "
+                "duration, content) SELECT ?, row_number() OVER (ORDER BY host, rowid) - 1, "
+                "host, control, status, evidence, reason, duration, content "
+                "FROM results_in_progress WHERE run_id = ?",
+                (seq, run_id),
+            )
+
+        return self._chain(run_meta, insert)
+
+    def _chain(
+        self, meta: dict[str, Any], insert: Callable[[sqlite3.Connection, int], None]
+    ) -> StoredRun:
+        """Insert the run, let ``insert`` add its result rows, then hash it from the rows as
+        stored (the same reading verify does) -- all in one transaction."""
+        run_id = str(meta["id"])
+        head, tail = _framing(meta)
+        content = canonical_json(meta)
+        started = str(meta.get("started") or "")
+        finished = str(meta.get("finished") or "")
         saved_at = _now()
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone():
                 raise StoreError(f"run {run_id} is already stored")
             prev_hash = self._head(db)
-            digest = chain_hash(prev_hash, content)
             cursor = db.execute(
-                "INSERT INTO runs (id, started, finished, prev_hash, hash, saved_at, content) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, started, finished, prev_hash, digest, saved_at, content),
+                "INSERT INTO runs (id, started, finished, prev_hash, hash, saved_at, layout, "
+                "content) VALUES (?, ?, ?, ?, '', ?, ?, ?)",
+                (run_id, started, finished, prev_hash, saved_at, ROWS, content),
             )
             seq = cursor.lastrowid
             assert seq is not None
-            for idx, result in enumerate(results):
-                db.execute(
-                    "INSERT INTO results (run_seq, idx, host, control, status, evidence, "
-                    "reason, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    _result_row(seq, idx, result),
-                )
+            insert(db, seq)
+            digest = _RunDigest(prev_hash, head)
+            for (result_json,) in db.execute(
+                "SELECT content FROM results WHERE run_seq = ? ORDER BY idx", (seq,)
+            ):
+                digest.add(result_json)
+            run_hash = digest.hexdigest(tail)
+            db.execute("UPDATE runs SET hash = ? WHERE seq = ?", (run_hash, seq))
+            db.execute("DELETE FROM results_in_progress WHERE run_id = ?", (run_id,))
             db.execute("DELETE FROM runs_in_progress WHERE id = ?", (run_id,))
-        counts: dict[str, int] = {}
-        for result in results:
-            counts[str(result["status"])] = counts.get(str(result["status"]), 0) + 1
-        return StoredRun(seq, run_id, started, finished, prev_hash, digest, saved_at, counts)
+            counts = {
+                str(status): int(n)
+                for status, n in db.execute(
+                    "SELECT status, count(*) FROM results WHERE run_seq = ? GROUP BY status",
+                    (seq,),
+                )
+            }
+        return StoredRun(seq, run_id, started, finished, prev_hash, run_hash, saved_at, counts)
+
+    @staticmethod
+    def _begun(db: sqlite3.Connection, run_id: str) -> None:
+        if not db.execute("SELECT 1 FROM runs_in_progress WHERE id = ?", (run_id,)).fetchone():
+            raise StoreError(f"run {run_id} was not begun (or was saved or abandoned already)")
 
     def abandon(self, run_id: str) -> bool:
-        """Forget a run begun but never saved; True if there was one."""
+        """Forget a run begun but never saved, and any results staged for it; True if there
+        was one."""
         with self._transaction() as db:
+            db.execute("DELETE FROM results_in_progress WHERE run_id = ?", (run_id,))
             cursor = db.execute("DELETE FROM runs_in_progress WHERE id = ?", (run_id,))
             return cursor.rowcount > 0
 
@@ -415,18 +574,63 @@ class Store:
         """The n newest runs' JSON, newest first."""
         with self._transaction("DEFERRED") as db:
             rows = db.execute(
-                "SELECT seq, content FROM runs ORDER BY seq DESC LIMIT ?", (max(n, 0),)
+                "SELECT seq FROM runs ORDER BY seq DESC LIMIT ?", (max(n, 0),)
             ).fetchall()
-            return [self._decode(seq, content) for seq, content in rows]
+            return [self._content(db, seq) for (seq,) in rows]
 
     def before(self, run_id: str) -> dict[str, Any] | None:
         """The run saved just before the given one (id or prefix); None if it is the oldest."""
         with self._transaction("DEFERRED") as db:
+            seq = self._before(db, self._find(db, run_id))
+            return None if seq is None else self._content(db, seq)
+
+    def outline(self, run_id: str) -> RunOutline:
+        """A run without its results: its other members, and who and what its results cover
+        (the run given by id or prefix). Small however many hosts the run has."""
+        with self._transaction("DEFERRED") as db:
+            return self._outline(db, self._find(db, run_id))
+
+    def outline_before(self, run_id: str) -> RunOutline | None:
+        """:meth:`outline` of the run saved just before the given one; None if it is the oldest."""
+        with self._transaction("DEFERRED") as db:
+            seq = self._before(db, self._find(db, run_id))
+            return None if seq is None else self._outline(db, seq)
+
+    def host_results(self, run_id: str, host: str) -> list[dict[str, Any]]:
+        """One host's results in a run (id, not prefix), in run order, as their query columns
+        (``ROW_COLUMNS``: no recorded facts; verify checks them against the run's JSON)."""
+        with self._transaction("DEFERRED") as db:
             seq = self._find(db, run_id)
-            row = db.execute(
-                "SELECT seq, content FROM runs WHERE seq < ? ORDER BY seq DESC LIMIT 1", (seq,)
-            ).fetchone()
-            return self._decode(*row) if row else None
+            rows = db.execute(
+                "SELECT host, control, status, evidence, reason, duration FROM results "
+                "WHERE run_seq = ? AND host = ? ORDER BY idx",
+                (seq, host),
+            ).fetchall()
+        found = []
+        for row in rows:
+            result = dict(zip(ROW_COLUMNS, row, strict=True))
+            try:
+                result["evidence"] = json.loads(result["evidence"])
+            except ValueError as exc:
+                raise StoreError(f"run seq {seq} in {self.path} is damaged; run verify") from exc
+            found.append(result)
+        return found
+
+    def iter_results(self, run_id: str) -> Iterator[dict[str, Any]]:
+        """Every result of a run (id, not prefix), in order, as its full JSON, one at a time.
+
+        Reads in one snapshot; hold no other transaction on this store while iterating.
+        """
+        with self._transaction("DEFERRED") as db:
+            seq = self._find(db, run_id)
+            layout = db.execute("SELECT layout FROM runs WHERE seq = ?", (seq,)).fetchone()[0]
+            if layout != ROWS:
+                yield from self._content(db, seq).get("results", [])
+                return
+            for (content,) in db.execute(
+                "SELECT content FROM results WHERE run_seq = ? ORDER BY idx", (seq,)
+            ):
+                yield self._decode(seq, content)
 
     def since(self, when: datetime) -> list[dict[str, Any]]:
         """Runs started at or after ``when`` (naive = UTC), oldest first."""
@@ -477,9 +681,49 @@ class Store:
             raise StoreError(f"run id prefix {key!r} is ambiguous: {ids}; give more characters")
         return int(rows[0][0])
 
+    @staticmethod
+    def _before(db: sqlite3.Connection, seq: int) -> int | None:
+        row = db.execute(
+            "SELECT seq FROM runs WHERE seq < ? ORDER BY seq DESC LIMIT 1", (seq,)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
     def _content(self, db: sqlite3.Connection, seq: int) -> dict[str, Any]:
-        row = db.execute("SELECT content FROM runs WHERE seq = ?", (seq,)).fetchone()
-        return self._decode(seq, row[0])
+        """The whole run JSON, results included, in either layout."""
+        layout, content = db.execute(
+            "SELECT layout, content FROM runs WHERE seq = ?", (seq,)
+        ).fetchone()
+        data = self._decode(seq, content)
+        if layout == ROWS:
+            data["results"] = [
+                self._decode(seq, result)
+                for (result,) in db.execute(
+                    "SELECT content FROM results WHERE run_seq = ? ORDER BY idx", (seq,)
+                )
+            ]
+        return data
+
+    def _outline(self, db: sqlite3.Connection, seq: int) -> RunOutline:
+        layout, content = db.execute(
+            "SELECT layout, content FROM runs WHERE seq = ?", (seq,)
+        ).fetchone()
+        meta = self._decode(seq, content)
+        if layout != ROWS:  # a run saved before schema 2: its JSON holds the results
+            meta.pop("results", None)
+        hosts = [
+            str(h)
+            for (h,) in db.execute(
+                "SELECT DISTINCT host FROM results WHERE run_seq = ? ORDER BY host", (seq,)
+            )
+        ]
+        controls = [
+            str(c)
+            for (c,) in db.execute(
+                "SELECT DISTINCT control FROM results WHERE run_seq = ? ORDER BY control", (seq,)
+            )
+        ]
+        count = db.execute("SELECT count(*) FROM results WHERE run_seq = ?", (seq,)).fetchone()
+        return RunOutline(meta, tuple(hosts), tuple(controls), int(count[0]))
 
     def _decode(self, seq: int, content: str) -> dict[str, Any]:
         try:
@@ -510,21 +754,19 @@ class Store:
             anchor_seq, anchor_hash = anchors[-1]
             expected_prev, prev_seq = anchor_hash, anchor_seq
             prev_label = f"the prune anchor (seq {anchor_seq})"
-        rows_by_seq: dict[int, list[tuple[Any, ...]]] = {}
-        for row in db.execute(
-            "SELECT run_seq, idx, host, control, status, evidence, reason, duration "
-            "FROM results ORDER BY run_seq, idx"
-        ):
-            rows_by_seq.setdefault(row[0], []).append(tuple(row))
         seen_hashes = {str(a[1]) for a in anchors}
-        kept: set[int] = set()
-        for seq, run_id, started, finished, prev_hash, digest, content in db.execute(
-            "SELECT seq, id, started, finished, prev_hash, hash, content FROM runs ORDER BY seq"
-        ):
-            kept.add(seq)
+        for seq, run_id, started, finished, prev_hash, digest, layout in db.execute(
+            "SELECT seq, id, started, finished, prev_hash, hash, layout FROM runs ORDER BY seq"
+        ).fetchall():
             seen_hashes.add(digest)
             name = f"run seq {seq} ({run_id})"
-            if chain_hash(prev_hash, content) != digest:
+            (content,) = db.execute("SELECT content FROM runs WHERE seq = ?", (seq,)).fetchone()
+            # One run at a time, its result rows streamed: verifying needs no whole store or run.
+            if layout == ROWS:
+                computed, run, rows_problem = self._check_rows(db, seq, prev_hash, content, digest)
+            else:
+                computed, run, rows_problem = self._check_whole(db, seq, prev_hash, content)
+            if computed != digest:
                 problems.append(f"{name} was edited: its content does not match its hash")
             if seq <= prev_seq:
                 problems.append(
@@ -538,26 +780,19 @@ class Store:
                 missing = f"{prev_seq + 1}" if seq == prev_seq + 2 else f"{prev_seq + 1}-{seq - 1}"
                 problems.append(f"run seq {missing} missing before {name}: runs were deleted")
             expected_prev, prev_seq, prev_label = digest, seq, name
-            try:
-                run = json.loads(content)
-            except ValueError:
-                problems.append(f"{name} is not valid JSON")
-                continue
-            if not isinstance(run, dict):
-                problems.append(f"{name} is not a JSON object")
+            if isinstance(run, str):
+                problems.append(f"{name} {run}")
                 continue
             columns = (run_id, started, finished)
             in_json = (run.get("id"), str(run.get("started") or ""), str(run.get("finished") or ""))
             if columns != in_json:
                 problems.append(f"{name}: id/started/finished columns do not match the run JSON")
-            try:
-                expected = [_result_row(seq, i, r) for i, r in enumerate(run.get("results", []))]
-            except StoreError:
-                expected = []
-                problems.append(f"{name}: the run JSON has malformed results")
-            if rows_by_seq.get(seq, []) != expected:
-                problems.append(f"{name}: results rows do not match the run JSON")
-        for seq in sorted(set(rows_by_seq) - kept):
+            if rows_problem:
+                problems.append(f"{name}: {rows_problem}")
+        for (seq,) in db.execute(
+            "SELECT DISTINCT run_seq FROM results WHERE run_seq NOT IN (SELECT seq FROM runs) "
+            "ORDER BY run_seq"
+        ):
             problems.append(f"results rows for run seq {seq}, which is not stored")
         for known in known_hashes:
             if known not in seen_hashes and known != GENESIS_HASH:
@@ -566,3 +801,68 @@ class Store:
                     "or the chain was rewritten"
                 )
         return problems
+
+    @staticmethod
+    def _rows(db: sqlite3.Connection, seq: int) -> Iterator[tuple[Any, ...]]:
+        return (
+            tuple(row)
+            for row in db.execute(
+                "SELECT run_seq, idx, host, control, status, evidence, reason, duration, content "
+                "FROM results WHERE run_seq = ? ORDER BY idx",
+                (seq,),
+            )
+        )
+
+    def _check_whole(
+        self, db: sqlite3.Connection, seq: int, prev_hash: str, content: str
+    ) -> tuple[str, dict[str, Any] | str, str]:
+        """A run saved before schema 2: its hash, its JSON (or what is wrong with it), and what
+        is wrong with its result rows, the copy of its JSON's results."""
+        computed = chain_hash(prev_hash, content)
+        try:
+            run = json.loads(content)
+        except ValueError:
+            return computed, "is not valid JSON", ""
+        if not isinstance(run, dict):
+            return computed, "is not a JSON object", ""
+        try:
+            expected = [_result_row(seq, i, r) for i, r in enumerate(run.get("results", []))]
+        except StoreError:
+            return computed, run, "the run JSON has malformed results"
+        rows = [row[:-1] for row in self._rows(db, seq)]
+        return computed, run, "" if rows == expected else "results rows do not match the run JSON"
+
+    def _check_rows(
+        self, db: sqlite3.Connection, seq: int, prev_hash: str, content: str, stored_hash: str
+    ) -> tuple[str, dict[str, Any] | str, str]:
+        """A run saved row by row: its hash recomputed from the stored rows (as the save did),
+        the run JSON without results (or what is wrong with it), and what is wrong with the
+        rows: each row's columns must match its own JSON, and the idx run 0, 1, 2, ..."""
+        try:
+            run = json.loads(content)
+        except ValueError:
+            return chain_hash(prev_hash, content), "is not valid JSON", ""
+        if not isinstance(run, dict):
+            return chain_hash(prev_hash, content), "is not a JSON object", ""
+        try:
+            head, tail = _framing(run)
+        except StoreError:
+            # A results member in the run row: a whole run's JSON where a row-wise run's belongs.
+            # Named only if its hash matches (an edited layout); otherwise the run was edited.
+            computed = chain_hash(prev_hash, content)
+            return computed, run, "its layout was changed" if computed == stored_hash else ""
+        digest = _RunDigest(prev_hash, head)
+        problem = ""
+        for expected_idx, row in enumerate(self._rows(db, seq)):
+            result_json = row[-1]
+            if not isinstance(result_json, str):
+                problem = "results rows do not match the run JSON"
+                continue
+            digest.add(result_json)
+            try:
+                matches = _result_row(seq, expected_idx, json.loads(result_json)) == row[:-1]
+            except (ValueError, StoreError):
+                matches = False
+            if not matches:
+                problem = "results rows do not match the run JSON"
+        return digest.hexdigest(tail), run, problem

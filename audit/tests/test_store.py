@@ -18,8 +18,16 @@ from typing import Any
 import pytest
 
 import driftvakt
+import driftvakt.store as store_module
 from driftvakt.results import Result, Run, Status
-from driftvakt.store import GENESIS_HASH, SCHEMA_VERSION, Store, StoreError
+from driftvakt.store import (
+    GENESIS_HASH,
+    SCHEMA_VERSION,
+    Store,
+    StoreError,
+    canonical_json,
+    chain_hash,
+)
 
 PACKAGE_ROOT = str(Path(driftvakt.__file__).resolve().parents[1])
 
@@ -398,3 +406,216 @@ def test_begin_then_save_clears_the_in_progress_row(store: Store) -> None:
     other = store.begin({"started": "2024-01-01T00:00:00+00:00"})
     assert store.abandon(other) is True
     assert store.incomplete() == []
+
+
+# -- runs written host by host (schema 2) -----------------------------------------------------
+
+
+def staged(store: Store, run: dict[str, Any], hosts: list[str]) -> Any:
+    """Begin ``run``, stage its results host by host in the order given, then save it."""
+    meta = {k: v for k, v in run.items() if k != "results"}
+    store.begin(meta)
+    for host in hosts:
+        store.stage(run["id"], [r for r in run["results"] if r["host"] == host])
+    return store.save_staged(meta)
+
+
+def test_a_run_staged_host_by_host_hashes_as_the_whole_run_and_verifies(store: Store) -> None:
+    first = make_run()
+    store.save(first)
+    run = make_run()
+    saved = staged(store, run, ["web1", "db1"])  # hosts finish in any order
+    by_host = sorted(run["results"], key=lambda r: r["host"])  # stable: web1's order kept
+    whole = {**run, "results": by_host}
+    # The hashed text is the whole run's canonical JSON, as a schema-1 store hashed it.
+    assert saved.hash == chain_hash(store.runs()[0].hash, canonical_json(whole))
+    assert saved.counts == {"fail": 1, "pass": 1, "error": 1}
+    assert store.load(run["id"]) == roundtrip(whole)
+    assert list(store.iter_results(run["id"])) == roundtrip(by_host)
+    assert [r["control"] for r in store.host_results(run["id"], "web1")] == [
+        "ntp-servers",
+        "ssh-root-login",
+    ]
+    outline = store.outline(run["id"])
+    assert (outline.hosts, outline.controls, outline.count) == (
+        ("db1", "web1"),
+        ("ntp-servers", "ssh-root-login"),
+        3,
+    )
+    assert "results" not in outline.meta
+    before = store.outline_before(run["id"])
+    assert before is not None
+    assert before.meta["id"] == first["id"]
+    assert store.incomplete() == []
+    assert store.verify() == []
+    db = sqlite3.connect(store.path)
+    assert db.execute("SELECT count(*) FROM results_in_progress").fetchone()[0] == 0
+    db.close()
+
+
+def test_an_interrupted_staged_run_is_incomplete_and_never_half_present(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    earlier = make_run()
+    store.save(earlier)
+    run = make_run()
+    meta = {k: v for k, v in run.items() if k != "results"}
+    store.begin(meta)
+    store.stage(run["id"], [r for r in run["results"] if r["host"] == "web1"])
+    # killed before the last host: the run is incomplete, nothing of it is a run yet
+    with Store(store.path) as after_crash:
+        assert [i.id for i in after_crash.incomplete()] == [run["id"]]
+        assert [r.id for r in after_crash.runs()] == [earlier["id"]]
+        assert after_crash.verify() == []
+        with pytest.raises(StoreError, match="no stored run"):
+            after_crash.load(run["id"])
+
+    # a save that fails half-way through the chaining leaves everything as it was
+    calls = 0
+    real_add = store_module._RunDigest.add
+
+    def failing_add(self: Any, result_json: str) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise OSError("killed")
+        real_add(self, result_json)
+
+    store.stage(run["id"], [r for r in run["results"] if r["host"] == "db1"])
+    monkeypatch.setattr(store_module._RunDigest, "add", failing_add)
+    with pytest.raises(OSError, match="killed"):
+        store.save_staged(meta)
+    monkeypatch.setattr(store_module._RunDigest, "add", real_add)
+    assert [r.id for r in store.runs()] == [earlier["id"]]
+    assert [i.id for i in store.incomplete()] == [run["id"]]
+    assert store.verify() == []
+    saved = store.save_staged(meta)  # the staged results survived: the run can still be saved
+    assert saved.counts == {"fail": 1, "pass": 1, "error": 1}
+    assert store.verify() == []
+
+    other = store.begin({"started": "2024-01-01T00:00:00+00:00"})
+    store.stage(other, [run["results"][0]])
+    assert store.abandon(other) is True
+    db = sqlite3.connect(store.path)
+    assert db.execute("SELECT count(*) FROM results_in_progress").fetchone()[0] == 0
+    db.close()
+    with pytest.raises(StoreError, match="not begun"):
+        store.stage(other, [run["results"][0]])
+    with pytest.raises(StoreError, match="not begun"):
+        store.save_staged({"id": other})
+
+
+def test_edits_to_a_row_wise_run_are_named_by_verify(store: Store) -> None:
+    for _ in range(3):
+        store.save(make_run())
+    raw(
+        store.path,
+        "UPDATE results SET content = replace(content, 'ntp1', 'ntp9') WHERE run_seq = 2",
+    )
+    problems = store.verify()
+    assert any("seq 2" in p and "edited" in p for p in problems)
+    assert all("seq 2" in p for p in problems)
+
+    raw(
+        store.path,
+        "UPDATE results SET content = replace(content, 'ntp9', 'ntp1') WHERE run_seq = 2",
+    )
+    assert store.verify() == []
+    raw(store.path, "DELETE FROM results WHERE run_seq = 3 AND idx = 1")
+    assert any("seq 3" in p and "edited" in p for p in store.verify())
+
+
+def test_changing_a_runs_layout_is_named_by_verify(store: Store) -> None:
+    run = make_run()
+    store.save(run)
+    raw(store.path, "UPDATE runs SET layout = 'whole' WHERE seq = 1")
+    problems = store.verify()
+    assert problems
+    assert any("seq 1" in p and "edited" in p for p in problems)
+
+
+SCHEMA_1_RUNS = """
+CREATE TABLE runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+    started TEXT NOT NULL, finished TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
+    saved_at TEXT NOT NULL, content TEXT NOT NULL);
+CREATE INDEX runs_started ON runs (started);
+CREATE TABLE results (run_seq INTEGER NOT NULL REFERENCES runs (seq), idx INTEGER NOT NULL,
+    host TEXT NOT NULL, control TEXT NOT NULL, status TEXT NOT NULL, evidence TEXT NOT NULL,
+    reason TEXT NOT NULL, duration REAL NOT NULL, PRIMARY KEY (run_seq, idx));
+CREATE INDEX results_host_control ON results (host, control);
+CREATE INDEX results_status ON results (status);
+CREATE TABLE chain_anchors (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, pruned_at TEXT NOT NULL,
+    count INTEGER NOT NULL);
+CREATE TABLE runs_in_progress (id TEXT PRIMARY KEY, started TEXT NOT NULL,
+    begun_at TEXT NOT NULL, hostname TEXT NOT NULL, pid INTEGER NOT NULL, meta TEXT NOT NULL);
+PRAGMA user_version = 1;
+"""
+
+
+def schema_1_store(path: Path, runs: list[dict[str, Any]]) -> None:
+    """A store as schema 1 wrote it: each run's whole JSON in runs.content, hashed as such."""
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA_1_RUNS)
+    prev = GENESIS_HASH
+    with db:
+        for seq, run in enumerate(runs, 1):
+            content = canonical_json(run)
+            digest = chain_hash(prev, content)
+            db.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (seq, run["id"], run["started"], run["finished"], prev, digest, "x", content),
+            )
+            for idx, r in enumerate(run["results"]):
+                db.execute(
+                    "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        seq,
+                        idx,
+                        r["host"],
+                        r["control"],
+                        r["status"],
+                        canonical_json(r["evidence"]),
+                        r["reason"],
+                        r["duration"],
+                    ),
+                )
+            prev = digest
+    db.close()
+
+
+def test_a_schema_1_store_is_upgraded_and_its_runs_still_verify(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old = [make_run(), make_run()]
+    schema_1_store(path, old)
+    with Store(path) as s:
+        assert s.verify() == []
+        old_head = s.head()
+        assert s.load(old[1]["id"]) == roundtrip(old[1])
+        assert list(s.iter_results(old[1]["id"])) == roundtrip(old[1]["results"])
+        assert [r["status"] for r in s.host_results(old[1]["id"], "web1")] == ["fail", "pass"]
+        assert "results" not in s.outline(old[1]["id"]).meta
+        new = make_run()
+        saved = staged(s, new, ["db1", "web1"])
+        assert saved.prev_hash == old_head
+        assert s.verify(known_hashes=[old_head]) == []
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("SELECT layout FROM runs ORDER BY seq").fetchall() == [
+        ("whole",),
+        ("whole",),
+        ("rows",),
+    ]
+    db.close()
+    raw(path, "UPDATE runs SET content = replace(content, 'ops', 'eve') WHERE seq = 1")
+    with Store(path) as s:
+        problems = s.verify()
+    assert len(problems) == 1
+    assert "seq 1" in problems[0]
+    # a schema-1 run passed off as row-wise (its hash still matches) is named too
+    raw(path, "UPDATE runs SET content = replace(content, 'eve', 'ops') WHERE seq = 1")
+    raw(path, "UPDATE runs SET layout = 'rows' WHERE seq = 2")
+    with Store(path) as s:
+        problems = s.verify()
+    assert len(problems) == 1
+    assert "seq 2" in problems[0]
+    assert "layout" in problems[0]
