@@ -63,6 +63,7 @@ from driftvakt.errors import DriftvaktError
 SCHEMA_VERSION = 2
 GENESIS_HASH = "0" * 64
 DEFAULT_TIMEOUT = 30.0
+STALE_AUDIT = timedelta(days=1)  # an audit begun this long ago and never saved was killed
 
 _SCHEMA = """
 CREATE TABLE runs (
@@ -520,6 +521,7 @@ class Store:
                 if when is None or when >= cutoff:
                     break
                 doomed.append((seq, digest))
+            self._drop_stale_incomplete(db, min(cutoff, datetime.now(UTC) - STALE_AUDIT))
             if not doomed:
                 return 0
             last_seq, last_hash = doomed[-1]
@@ -530,6 +532,16 @@ class Store:
                 (last_seq, last_hash, _now(), len(doomed)),
             )
         return len(doomed)
+
+    @staticmethod
+    def _drop_stale_incomplete(db: sqlite3.Connection, before: datetime) -> None:
+        """Audits begun before ``before`` and never saved (killed): their record and staged
+        results go with the old runs. No audit runs that long, so none still running is hit."""
+        for run_id, begun in db.execute("SELECT id, begun_at FROM runs_in_progress").fetchall():
+            when = _parse_time(begun)
+            if when is not None and when < before:
+                db.execute("DELETE FROM results_in_progress WHERE run_id = ?", (run_id,))
+                db.execute("DELETE FROM runs_in_progress WHERE id = ?", (run_id,))
 
     # -- reading --------------------------------------------------------------------------
 

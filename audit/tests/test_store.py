@@ -619,3 +619,25 @@ def test_a_schema_1_store_is_upgraded_and_its_runs_still_verify(tmp_path: Path) 
     assert len(problems) == 1
     assert "seq 2" in problems[0]
     assert "layout" in problems[0]
+
+
+def test_prune_drops_audits_killed_long_ago_with_their_staged_results(store: Store) -> None:
+    now = datetime.now(UTC)
+    for days in (40, 1):
+        store.save(make_run(now - timedelta(days=days)))
+    killed, running = make_run(), make_run()
+    for run in (killed, running):
+        store.begin({k: v for k, v in run.items() if k != "results"})
+        store.stage(run["id"], run["results"])
+    old = (now - timedelta(days=30)).isoformat()
+    db = sqlite3.connect(store.path)
+    with db:
+        db.execute("UPDATE runs_in_progress SET begun_at = ? WHERE id = ?", (old, killed["id"]))
+    db.close()
+    assert store.prune(timedelta(days=20)) == 1
+    assert [i.id for i in store.incomplete()] == [running["id"]], "a running audit stays"
+    db = sqlite3.connect(store.path)
+    staged = {row[0] for row in db.execute("SELECT DISTINCT run_id FROM results_in_progress")}
+    db.close()
+    assert staged == {running["id"]}
+    assert store.verify() == []
