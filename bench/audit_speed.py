@@ -262,7 +262,7 @@ def compare(
             )
             print(notes[-1], flush=True)
     if len(wan_rows) > 2:
-        notes += [f"\nThe same hosts {wan[1]:g} ms away (bench/wan.py relays):\n", *wan_rows]
+        notes += [f"The same hosts {wan[1]:g} ms away (bench/wan.py relays):\n", *wan_rows]
     return rows + notes  # the floor sentence after the table, never between its rows
 
 
