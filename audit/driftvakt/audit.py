@@ -235,7 +235,7 @@ def _locked_audit(
     print_summary(run.hosts, lambda host: store.host_results(run.id, host), totals, lang)
     print(format_text(stored_drift(store, run.id), lang, max_lines=4))
     print(f"results written to {output} and to the run store (run {run.id[:8]})")
-    return _exit_code({Status(status) for status, n in totals.items() if n})
+    return exit_code({Status(status) for status, n in totals.items() if n})
 
 
 def stored_drift(store: Store, run_id: str) -> DriftReport:
@@ -256,11 +256,7 @@ def stored_drift(store: Store, run_id: str) -> DriftReport:
     )
 
 
-def exit_code(run: Run) -> int:
-    return _exit_code({r.status for r in run.results})
-
-
-def _exit_code(statuses: set[Status]) -> int:
+def exit_code(statuses: set[Status]) -> int:
     if Status.ERROR in statuses:
         return Exit.ERRORS
     if Status.FAIL in statuses:
