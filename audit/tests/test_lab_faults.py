@@ -68,7 +68,7 @@ def test_host_down(ci_lab: Path, tmp_path: Path) -> None:
     subnet = lab_hosts["lab-01"]["ansible_host"].rsplit(".", 1)[0]
     lab_hosts["lab-ghost"] = {"ansible_host": f"{subnet}.250"}
     (inv / "hosts.yml").write_text(yaml.safe_dump(hosts))
-    code, data = audit(inv, tmp_path / "r.json", "--timeout", "4")
+    code, data = audit(inv, tmp_path / "r.json", "--timeout", "10")
     _assert_only_host_errors(data, "lab-ghost", "lab-ghost")
     assert code == 2
 
@@ -139,13 +139,39 @@ def test_hanging_host_times_out_and_the_fleet_finishes(ci_lab: Path, tmp_path: P
         os.kill(pid, signal.SIGSTOP)
     try:
         started = time.monotonic()
-        code, data = audit(ci_lab, tmp_path / "r.json", "--timeout", "5")
+        code, data = audit(ci_lab, tmp_path / "r.json", "--timeout", "10")
         took = time.monotonic() - started
     finally:
         for pid in frozen:
             os.kill(pid, signal.SIGCONT)
     _assert_only_host_errors(data, "lab-02", "lab-02")
     assert took < 60
+    assert code == 2
+
+
+def test_stalled_login_session_is_named_not_called_a_lost_connection(
+    ci_lab: Path, tmp_path: Path
+) -> None:
+    # sshd sets up the login session (PAM, systemd-logind) when the first channel opens,
+    # after authentication: with logind stopped the host accepts the key and then says nothing.
+    logind = [
+        pid
+        for pid in netns_pids(LAB, "lab-02")
+        if Path(f"/proc/{pid}/comm").read_text().strip() == "systemd-logind"
+    ]
+    assert len(logind) == 1, "the lab host runs systemd-logind"
+    os.kill(logind[0], signal.SIGSTOP)
+    try:
+        code, data = audit(ci_lab, tmp_path / "r.json", "--limit", "lab-02", "--timeout", "4")
+    finally:
+        os.kill(logind[0], signal.SIGCONT)
+    # Only what the inventory alone decides may be not_applicable; every read is an error.
+    assert _by_host(data) == {"lab-02": {"error", "not_applicable"}}
+    errors = {r["reason"] for r in data["results"] if r["status"] == "error"}
+    assert errors == {
+        "lab-02: logged in, but the host opened no session within 4s "
+        "(its PAM/systemd-logind session setup is stalled)"
+    }
     assert code == 2
 
 

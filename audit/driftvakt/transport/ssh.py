@@ -130,11 +130,14 @@ class SshTransport:
         # prompt nobody answers); each command's own sudo wrapper is then dropped.
         elevated = self.target.become
         text = script(commands, as_root_already=elevated)
+        channel = self._open_session()
         budget = self.timeout + 2 * len(commands)  # per-host ceiling: a hung host ends here
         try:
-            stdin, stdout, stderr = self._client.exec_command(
-                "sudo -n sh -s" if elevated else "sh -s", timeout=budget
-            )
+            channel.settimeout(budget)
+            channel.exec_command("sudo -n sh -s" if elevated else "sh -s")
+            stdin = channel.makefile_stdin("wb")
+            stdout = channel.makefile("rb")
+            stderr = channel.makefile_stderr("rb")
             stdin.write(text)
             stdin.channel.shutdown_write()
             data = stdout.read()
@@ -160,6 +163,31 @@ class SshTransport:
         except BatchParseError as exc:
             raise TransportError(
                 f"{self.target.name}: connection lost during the audit ({exc})"
+            ) from exc
+
+    def _open_session(self) -> paramiko.Channel:
+        # The host sets up the login session (PAM, systemd-logind) when the first channel
+        # opens, not during authentication: a stall there is a slow host, not a lost one, and
+        # gets the same allowance as connecting.
+        assert self._client is not None
+        transport = self._client.get_transport()
+        if transport is None or not transport.is_active():
+            raise TransportError(f"{self.target.name}: connection lost before the audit's reads")
+        try:
+            return transport.open_session(timeout=self.timeout)
+        except paramiko.SSHException as exc:
+            if "Timeout opening channel" in str(exc):
+                raise TransportError(
+                    f"{self.target.name}: logged in, but the host opened no session within "
+                    f"{self.timeout:.0f}s (its PAM/systemd-logind session setup is stalled)"
+                ) from exc
+            raise TransportError(
+                f"{self.target.name}: the host refused a session after login ({exc})"
+            ) from exc
+        except (OSError, EOFError) as exc:
+            raise TransportError(
+                f"{self.target.name}: connection lost during the audit "
+                f"({exc or type(exc).__name__})"
             ) from exc
 
     def close(self) -> None:
