@@ -148,10 +148,7 @@ class SshTransport:
                 f"within {budget:.0f}s); the rest of the fleet goes on"
             ) from exc
         except (paramiko.SSHException, OSError, EOFError) as exc:
-            raise TransportError(
-                f"{self.target.name}: connection lost during the audit "
-                f"({exc or type(exc).__name__})"
-            ) from exc
+            raise self._lost(exc) from exc
         if elevated and MARK.encode() not in data and "sudo" in complaint:
             raise TransportError(
                 f"{self.target.name}: could not become root with sudo as "
@@ -161,9 +158,12 @@ class SshTransport:
         try:
             return parse(commands, data)
         except BatchParseError as exc:
-            raise TransportError(
-                f"{self.target.name}: connection lost during the audit ({exc})"
-            ) from exc
+            raise self._lost(exc) from exc
+
+    def _lost(self, exc: Exception) -> TransportError:
+        return TransportError(
+            f"{self.target.name}: connection lost during the audit ({exc or type(exc).__name__})"
+        )
 
     def _open_session(self) -> paramiko.Channel:
         # The host sets up the login session (PAM, systemd-logind) when the first channel
@@ -171,11 +171,13 @@ class SshTransport:
         # gets the same allowance as connecting.
         assert self._client is not None
         transport = self._client.get_transport()
-        if transport is None or not transport.is_active():
-            raise TransportError(f"{self.target.name}: connection lost before the audit's reads")
         try:
+            if transport is None:
+                raise EOFError("no transport")
             return transport.open_session(timeout=self.timeout)
         except paramiko.SSHException as exc:
+            if transport is None or not transport.is_active():  # it died while opening
+                raise self._lost(exc) from exc
             if "Timeout opening channel" in str(exc):
                 raise TransportError(
                     f"{self.target.name}: logged in, but the host opened no session within "
@@ -185,10 +187,7 @@ class SshTransport:
                 f"{self.target.name}: the host refused a session after login ({exc})"
             ) from exc
         except (OSError, EOFError) as exc:
-            raise TransportError(
-                f"{self.target.name}: connection lost during the audit "
-                f"({exc or type(exc).__name__})"
-            ) from exc
+            raise self._lost(exc) from exc
 
     def close(self) -> None:
         for client in (self._client, self._jump):
