@@ -20,14 +20,15 @@ from typing import Any
 from driftvakt import __version__
 from driftvakt.catalog import controls
 from driftvakt.collect import collect
-from driftvakt.drift import DriftReport, RunSide, compare_by_host, format_text
+from driftvakt.comparison import stored_drift
+from driftvakt.drift import format_text
 from driftvakt.errors import BadInputError
 from driftvakt.exitcodes import Exit
 from driftvakt.inventory import Target, targets
 from driftvakt.lock import exclusive
 from driftvakt.progress import Progress
 from driftvakt.results import Result, Run, Status, write_run_json_atomic
-from driftvakt.store import RunOutline, Store
+from driftvakt.store import Store
 from driftvakt.waivers import Waiver, default_path, find, load
 
 SECRET_VARS = (
@@ -236,24 +237,6 @@ def _locked_audit(
     print(format_text(stored_drift(store, run.id), lang, max_lines=4))
     print(f"results written to {output} and to the run store (run {run.id[:8]})")
     return exit_code({Status(status) for status, n in totals.items() if n})
-
-
-def stored_drift(store: Store, run_id: str) -> DriftReport:
-    """The drift of a stored run against the run stored before it, read host by host."""
-    after = store.outline(run_id)
-    before = store.outline_before(run_id)
-    if before is None:
-        return DriftReport(None, run_id, (), (), (), (), (), after.count)
-    before_id = str(before.meta.get("id", ""))
-
-    def side(outline: RunOutline) -> RunSide:
-        return RunSide(outline.meta, set(outline.hosts), set(outline.controls))
-
-    return compare_by_host(
-        side(before),
-        side(after),
-        lambda host: (store.host_results(before_id, host), store.host_results(run_id, host)),
-    )
 
 
 def exit_code(statuses: set[Status]) -> int:

@@ -84,27 +84,33 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_drift(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from driftvakt.drift import compare, format_text, parse_since
+    from driftvakt.comparison import comparison_run
+    from driftvakt.drift import compare, format_text
     from driftvakt.store import Store
+    from driftvakt.timewindow import parse_since
 
-    store = Store(Path(args.store))
-    latest = store.latest(1)
+    path = Path(args.store)
+    with Store(path) as store:
+        latest = store.latest(1)
     if not latest:
         raise BadInputError(f"the run store {args.store} holds no runs yet: run driftvakt audit")
     current = latest[0]
-    if args.since is None:
-        previous = store.before(current["id"])
-    elif (age := parse_since(args.since)) is not None:
-        previous = store.as_of(datetime.now(UTC) - age)
-    else:
-        previous = store.load(args.since)
+    # --since is a duration (durations win) or the earlier run's id
+    is_age = args.since is not None and parse_since(args.since) is not None
+    previous = comparison_run(
+        current,
+        path,
+        compare=None if is_age else args.since,
+        since=args.since if is_age else None,
+        since_from=datetime.now(UTC),
+    )
     print(format_text(compare(previous, current), args.lang))
     return Exit.OK
 
 
 def cmd_store(args: argparse.Namespace) -> int:
-    from driftvakt.drift import parse_since
     from driftvakt.store import Store
+    from driftvakt.timewindow import parse_since
 
     store = Store(Path(args.store))
     if args.store_command == "verify":
@@ -148,7 +154,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     current = load_run(args.result, Path(args.store))  # a file, a stored run id, or the latest
     if args.format != "html":
         return _write_format(current, args)
-    from driftvakt.baseline_run import comparison_run
+    from driftvakt.comparison import comparison_run
 
     # --previous names the earlier run (a file or run id); by default the run stored before it
     previous = comparison_run(current, Path(args.store), args.previous)
@@ -159,7 +165,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_rights(args: argparse.Namespace) -> int:
     from driftvakt import rights
-    from driftvakt.baseline_run import comparison_run
+    from driftvakt.comparison import comparison_run
     from driftvakt.runref import load_run
 
     store = Path(args.store)
@@ -302,8 +308,8 @@ def cmd_changes(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from driftvakt import changes, changes_view
-    from driftvakt.drift import parse_since
     from driftvakt.store import Store
+    from driftvakt.timewindow import parse_since
 
     path = Path(args.store)
     if args.change:

@@ -1,17 +1,18 @@
 """Drift between two audit runs: what broke, what was repaired, and how the evidence moved.
 
-Pure functions over run JSON (``Run.to_json()`` or ``Store.load()``); no I/O. ``compare`` takes
-two whole runs; ``compare_by_host`` the same comparison one host at a time, for runs too large to
-hold (the caller hands it each host's results, e.g. from ``Store.host_results``).
+Over 300 lines on purpose: the change kinds, their computation and the text that names them are
+one vocabulary, read together.
+
+Pure functions over run JSON (``Run.to_json()`` or ``Store.load()``); no I/O. ``compare`` is the
+one drift computation; it reads a run one host at a time through a :class:`RunSide`, so runs too
+large to hold are compared from the store (:func:`driftvakt.comparison.stored_side`).
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -139,90 +140,61 @@ def _by_control(results: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {str(r["control"]): r for r in results}
 
 
-def compare(before: dict[str, Any] | None, after: dict[str, Any]) -> DriftReport:
-    """Classify every host and control of ``after`` against ``before`` (None: first run)."""
-    after_id = str(after.get("id", ""))
-    if before is None:
-        return DriftReport(None, after_id, (), (), (), (), (), len(after.get("results", [])))
-    old: dict[str, list[dict[str, Any]]] = {}
-    new: dict[str, list[dict[str, Any]]] = {}
-    for run, by_host in ((before, old), (after, new)):
-        for r in run.get("results", []):
-            by_host.setdefault(str(r["host"]), []).append(r)
-    return compare_by_host(
-        RunSide(before, set(old), {str(r["control"]) for rs in old.values() for r in rs}),
-        RunSide(after, set(new), {str(r["control"]) for rs in new.values() for r in rs}),
-        lambda host: (old.get(host, []), new.get(host, [])),
-    )
-
-
 @dataclass(frozen=True)
 class RunSide:
-    """What ``compare_by_host`` needs of a run besides its results: its JSON without them (at
-    least ``id`` and ``hosts``), and the hosts and controls its results cover."""
+    """A run as drift reads it: its JSON without results (at least ``id`` and ``hosts``), the
+    hosts and controls its results cover, how many results it has, and one host's results on
+    demand -- so a stored run can be compared without holding all its results."""
 
     meta: dict[str, Any]
-    result_hosts: set[str]
-    result_controls: set[str]
+    result_hosts: frozenset[str]
+    result_controls: frozenset[str]
+    count: int
+    results: Callable[[str], list[dict[str, Any]]]
+
+    @classmethod
+    def of_run(cls, run: dict[str, Any]) -> RunSide:
+        """A whole run's JSON (``Run.to_json()``, ``Store.load()`` or a result file)."""
+        by_host: dict[str, list[dict[str, Any]]] = {}
+        results = run.get("results", [])
+        for r in results:
+            by_host.setdefault(str(r["host"]), []).append(r)
+        return cls(
+            meta={key: value for key, value in run.items() if key != "results"},
+            result_hosts=frozenset(by_host),
+            result_controls=frozenset(str(r["control"]) for r in results),
+            count=len(results),
+            results=lambda host: by_host.get(host, []),
+        )
 
 
-def compare_by_host(
-    before: RunSide,
-    after: RunSide,
-    results: Callable[[str], tuple[list[dict[str, Any]], list[dict[str, Any]]]],
+def compare(
+    before: dict[str, Any] | RunSide | None, after: dict[str, Any] | RunSide
 ) -> DriftReport:
-    """``compare`` of two runs, one host at a time: ``results(host)`` gives that host's results
-    in the earlier and the later run. Only one host's results are held at a time."""
-    old_hosts = {str(h) for h in before.meta.get("hosts", [])} | before.result_hosts
-    new_hosts = {str(h) for h in after.meta.get("hosts", [])} | after.result_hosts
-    old_controls, new_controls = before.result_controls, after.result_controls
+    """Classify every host and control of ``after`` against ``before`` (None: no earlier run).
+
+    The one drift computation: the audit, ``driftvakt drift`` and the reports all call it.
+    Each run is its whole JSON or a :class:`RunSide`; only one host's results are held at a
+    time."""
+    now = after if isinstance(after, RunSide) else RunSide.of_run(after)
+    after_id = str(now.meta.get("id", ""))
+    if before is None:
+        return DriftReport(None, after_id, (), (), (), (), (), now.count)
+    was = before if isinstance(before, RunSide) else RunSide.of_run(before)
+    old_hosts = {str(h) for h in was.meta.get("hosts", [])} | was.result_hosts
+    new_hosts = {str(h) for h in now.meta.get("hosts", [])} | now.result_hosts
+    old_controls, new_controls = was.result_controls, now.result_controls
     changes: list[Change] = []
     unchanged = 0
-    for host in sorted(before.result_hosts | after.result_hosts):
-        was_all, now_all = results(host)
-        old, new = _by_control(was_all), _by_control(now_all)
-        for control in sorted(new.keys() | old.keys()):
-            was, now = old.get(control), new.get(control)
-            if now is None:
-                # a vanished host or control is reported once, not per result
-                if host in new_hosts and control in new_controls and was is not None:
-                    removed, added = evidence_diff(_evidence_lines(was), [])
-                    changes.append(
-                        Change(
-                            host,
-                            control,
-                            Kind.RESULT_MISSING,
-                            str(was["status"]),
-                            None,
-                            removed,
-                            added,
-                            str(was.get("reason") or ""),
-                            "",
-                        )
-                    )
-                continue
-            removed, added = evidence_diff(_evidence_lines(was), _evidence_lines(now))
-            status_before = str(was["status"]) if was is not None else None
-            kind = _classify(status_before, str(now["status"]), bool(removed or added))
-            if kind is Kind.UNCHANGED:
-                unchanged += 1
-                continue
-            changes.append(
-                Change(
-                    host,
-                    control,
-                    kind,
-                    status_before,
-                    str(now["status"]),
-                    removed,
-                    added,
-                    str(was.get("reason") or "") if was is not None else "",
-                    str(now.get("reason") or ""),
-                )
-            )
+    for host in sorted(was.result_hosts | now.result_hosts):
+        host_changes, host_unchanged = _host_changes(
+            host, was.results(host), now.results(host), host in new_hosts, new_controls
+        )
+        changes.extend(host_changes)
+        unchanged += host_unchanged
     return DriftReport(
-        before_id=str(before.meta.get("id", "")),
-        after_id=str(after.meta.get("id", "")),
+        before_id=str(was.meta.get("id", "")),
+        after_id=after_id,
         changes=tuple(changes),
         hosts_appeared=tuple(sorted(new_hosts - old_hosts)),
         hosts_vanished=tuple(sorted(old_hosts - new_hosts)),
@@ -230,6 +202,59 @@ def compare_by_host(
         controls_removed=tuple(sorted(old_controls - new_controls)),
         unchanged=unchanged,
     )
+
+
+def _host_changes(
+    host: str,
+    was_all: list[dict[str, Any]],
+    now_all: list[dict[str, Any]],
+    host_still_audited: bool,
+    new_controls: frozenset[str],
+) -> tuple[list[Change], int]:
+    """One host's changes, and how many of its results did not change."""
+    old, new = _by_control(was_all), _by_control(now_all)
+    changes: list[Change] = []
+    unchanged = 0
+    for control in sorted(new.keys() | old.keys()):
+        was, now = old.get(control), new.get(control)
+        if now is None:
+            # a vanished host or control is reported once, not per result
+            if host_still_audited and control in new_controls and was is not None:
+                removed, added = evidence_diff(_evidence_lines(was), [])
+                changes.append(
+                    Change(
+                        host,
+                        control,
+                        Kind.RESULT_MISSING,
+                        str(was["status"]),
+                        None,
+                        removed,
+                        added,
+                        str(was.get("reason") or ""),
+                        "",
+                    )
+                )
+            continue
+        removed, added = evidence_diff(_evidence_lines(was), _evidence_lines(now))
+        status_before = str(was["status"]) if was is not None else None
+        kind = _classify(status_before, str(now["status"]), bool(removed or added))
+        if kind is Kind.UNCHANGED:
+            unchanged += 1
+            continue
+        changes.append(
+            Change(
+                host,
+                control,
+                kind,
+                status_before,
+                str(now["status"]),
+                removed,
+                added,
+                str(was.get("reason") or "") if was is not None else "",
+                str(now.get("reason") or ""),
+            )
+        )
+    return changes, unchanged
 
 
 def label(key: str, lang: str) -> str:
@@ -296,23 +321,3 @@ def format_text(report: DriftReport, lang: str = "en", *, max_lines: int = 6) ->
 def _short(line: str, width: int = 150) -> str:
     """Evidence lines can be whole JSON documents; the terminal summary shows their start."""
     return line if len(line) <= width else line[: width - 1] + "…"
-
-
-_DURATION = re.compile(r"(\d+)([mhdw])")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_since(text: str) -> timedelta | None:
-    """A duration such as ``24h``, ``7d``, ``90m``, ``2w`` or ``1d12h``; None if ``text`` is not
-    one (the caller then treats it as a run id). Durations win: ``7d`` is seven days, never a
-    run id prefix."""
-    spec = text.strip().lower()
-    if not spec or _DURATION.sub("", spec):
-        return None
-    total = timedelta(0)
-    try:
-        for amount, unit in _DURATION.findall(spec):
-            total += timedelta(**{_UNITS[unit]: int(amount)})
-    except OverflowError:
-        return None
-    return total

@@ -1,13 +1,12 @@
-"""Drift between two runs: classification, evidence differences, hosts, texts, --since."""
+"""Drift between two runs: classification, evidence differences, hosts, texts."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from driftvakt.drift import Change, Kind, compare, evidence_diff, format_text, parse_since
+from driftvakt.drift import Change, Kind, compare, evidence_diff, format_text
 
 
 def result(
@@ -242,31 +241,3 @@ def test_report_to_json() -> None:
     first = data["changes"][0]
     assert first["kind"] in {k.value for k in Kind}
     assert isinstance(first["added"], list)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("24h", timedelta(hours=24)),
-        ("7d", timedelta(days=7)),
-        ("90m", timedelta(minutes=90)),
-        ("2w", timedelta(weeks=2)),
-        ("1d12h", timedelta(days=1, hours=12)),
-        (" 3H ", timedelta(hours=3)),
-        ("0h", timedelta(0)),
-    ],
-)
-def test_parse_since_durations(text: str, expected: timedelta) -> None:
-    assert parse_since(text) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["", "h", "24", "3f2a9c1b", "3f2a9c1b-1c2d-4e5f-9a8b-7c6d5e4f3a2b", "1.5h", "-2d", "1d 2h"],
-)
-def test_parse_since_rejects_what_is_not_a_duration(text: str) -> None:
-    assert parse_since(text) is None
-
-
-def test_parse_since_overflow_is_not_a_duration() -> None:
-    assert parse_since("99999999999999w") is None

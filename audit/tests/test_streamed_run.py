@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from driftvakt.audit import print_summary, stored_drift
+from driftvakt.audit import print_summary
+from driftvakt.comparison import stored_drift
 from driftvakt.drift import compare
 from driftvakt.results import Result, Run, Status, write_json_atomic, write_run_json_atomic
 from driftvakt.store import Store

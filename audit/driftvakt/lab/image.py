@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from driftvakt.lab.config import cache_root
+from driftvakt.lab.overlay import mount_overlay
 from driftvakt.lab.system import run
 from driftvakt.lock import exclusive
 from driftvakt.progress import Progress
@@ -119,20 +120,7 @@ def _build_base(progress: Progress) -> None:
 def _chroot_overlay(lower: Path, upper: Path) -> Iterator[Path]:
     work = upper.with_name(upper.name + ".work")
     merged = upper.with_name(upper.name + ".merged")
-    for folder in (upper, work, merged):
-        folder.mkdir(parents=True, exist_ok=True)
-    run(
-        [
-            "mount",
-            "-t",
-            "overlay",
-            "overlay",
-            "-o",
-            f"lowerdir={lower},upperdir={upper},workdir={work}",
-            str(merged),
-        ]
-    )
-    mounted = [merged]
+    mounted = [mount_overlay([lower], upper, work, merged)]
     try:
         for sub, args in (("proc", ["-t", "proc", "proc"]), ("dev", ["--bind", "/dev"])):
             run(["mount", *args, str(merged / sub)])

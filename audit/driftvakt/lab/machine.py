@@ -13,7 +13,7 @@ from pathlib import Path
 from driftvakt.errors import LabError
 from driftvakt.lab import image
 from driftvakt.lab.config import LabConfig, LabHost
-from driftvakt.lab.system import run
+from driftvakt.lab.overlay import mount_overlay
 
 
 def merged_dir(cfg: LabConfig, host: LabHost) -> Path:
@@ -22,24 +22,10 @@ def merged_dir(cfg: LabConfig, host: LabHost) -> Path:
 
 def mount_root(cfg: LabConfig, host: LabHost) -> Path:
     base = cfg.host_dir(host)
-    upper, work, merged = base / "upper", base / "work", base / "merged"
-    for folder in (upper, work, merged):
-        folder.mkdir(parents=True, exist_ok=True)
-    lower = str(image.base_dir())
+    lower = [image.base_dir()]
     if host.is_services:
-        lower = f"{image.services_layer_dir()}:{lower}"
-    run(
-        [
-            "mount",
-            "-t",
-            "overlay",
-            "overlay",
-            "-o",
-            f"lowerdir={lower},upperdir={upper},workdir={work}",
-            str(merged),
-        ]
-    )
-    return merged
+        lower.insert(0, image.services_layer_dir())
+    return mount_overlay(lower, base / "upper", base / "work", base / "merged")
 
 
 def mounts_under(path: Path) -> list[str]:
