@@ -6,7 +6,7 @@ that changed or failed something on a host. The audit result before and after is
 :func:`audits_around` finds the stored audit runs nearest before and after the change that cover
 its hosts, so a record links to the audit evidence instead of duplicating it.
 
-The tables are created here (``CREATE TABLE IF NOT EXISTS``), not in store.py's schema, so the
+The tables are created here (``CREATE TABLE IF NOT EXISTS``), not in store/schema.py, so the
 store's schema version is untouched; the store is opened first so that a new file gets the
 store's own schema. :func:`begin` commits the record's head when the play starts (a run killed
 half-way stays listed as ``running``); :func:`finish` writes every task row and the outcome in

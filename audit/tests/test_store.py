@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import driftvakt
-import driftvakt.store as store_module
+import driftvakt.store.chain as chain_module
 from driftvakt.results import Result, Run, Status
 from driftvakt.store import (
     GENESIS_HASH,
@@ -330,8 +330,9 @@ KILLED_MID_SAVE = """
 import json, sys, time
 from pathlib import Path
 import driftvakt.store as store
+import driftvakt.store.writing as writing
 
-real = store._result_row
+real = writing.result_row
 
 def slow(run_seq, idx, result):
     if idx == 1:  # the run row and one result row are written, nothing committed
@@ -339,7 +340,7 @@ def slow(run_seq, idx, result):
         time.sleep(300)
     return real(run_seq, idx, result)
 
-store._result_row = slow
+writing.result_row = slow
 run = json.loads(sys.argv[2])
 with store.Store(Path(sys.argv[1])) as s:
     s.begin({k: v for k, v in run.items() if k != "results"})
@@ -472,7 +473,7 @@ def test_an_interrupted_staged_run_is_incomplete_and_never_half_present(
 
     # a save that fails half-way through the chaining leaves everything as it was
     calls = 0
-    real_add = store_module._RunDigest.add
+    real_add = chain_module.RunDigest.add
 
     def failing_add(self: Any, result_json: str) -> None:
         nonlocal calls
@@ -482,10 +483,10 @@ def test_an_interrupted_staged_run_is_incomplete_and_never_half_present(
         real_add(self, result_json)
 
     store.stage(run["id"], [r for r in run["results"] if r["host"] == "db1"])
-    monkeypatch.setattr(store_module._RunDigest, "add", failing_add)
+    monkeypatch.setattr(chain_module.RunDigest, "add", failing_add)
     with pytest.raises(OSError, match="killed"):
         store.save_staged(meta)
-    monkeypatch.setattr(store_module._RunDigest, "add", real_add)
+    monkeypatch.setattr(chain_module.RunDigest, "add", real_add)
     assert [r.id for r in store.runs()] == [earlier["id"]]
     assert [i.id for i in store.incomplete()] == [run["id"]]
     assert store.verify() == []

@@ -1,6 +1,6 @@
 """Delivery receipts, kept in the run store's SQLite file in a table of their own.
 
-The table is created here (``CREATE TABLE IF NOT EXISTS``), not in store.py's schema, so the
+The table is created here (``CREATE TABLE IF NOT EXISTS``), not in store/schema.py, so the
 store's schema version is untouched. The store is opened first so that a new file gets the
 store's own schema before this table appears beside it. One transaction per receipt.
 """
