@@ -14,6 +14,13 @@ LINUX = ("debian", "redhat", "suse")
 PLATFORMS = (*LINUX, "windows")
 
 
+def selected(platform: str) -> tuple[str, ...]:
+    """The platforms ``driftvakt coverage --platform`` names: one, ``linux`` or ``all``."""
+    if platform == "linux":
+        return LINUX
+    return PLATFORMS if platform == "all" else (platform,)
+
+
 @dataclass(frozen=True)
 class Row:
     requirement: str

@@ -59,3 +59,16 @@ def renderers() -> dict[str, Renderer]:
         "csv": csv_export.render,
         "oscal": oscal.render,
     }
+
+
+# the file name ending of each format, after the run id, when no output is named
+SUFFIX = {"json": "json", "junit": "junit.xml", "csv": "csv", "oscal": "oscal-ar.json"}
+
+
+def render(run: dict[str, Any], fmt: str, lang: str, *, bom: bool = False) -> str:
+    """``run`` in the machine format ``fmt``; ``bom``: CSV starts with a UTF-8 BOM (Excel)."""
+    from driftvakt.formats import csv_export
+
+    if fmt == "csv":
+        return csv_export.render(run, lang, bom=bom)
+    return renderers()[fmt](run, lang)

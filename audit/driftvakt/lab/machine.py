@@ -160,6 +160,15 @@ def ssh_base(cfg: LabConfig, user: str = "ops", key: Path | None = None) -> list
     ]
 
 
+def ssh_login(cfg: LabConfig, address: str, command: list[str], terminal: bool) -> list[str]:
+    """The ssh command line for ``driftvakt lab ssh``: a password prompt allowed, and a
+    terminal for an interactive login (``terminal``) when no command is given."""
+    argv = [*ssh_base(cfg), "-o", "BatchMode=no", address, *command]
+    if terminal and not command:
+        argv.insert(1, "-t")
+    return argv
+
+
 def wait_ready(cfg: LabConfig, host: LabHost, timeout: float = 90) -> float:
     """Wait until sshd answers with the expected host key and systemd finished booting."""
     start = time.monotonic()

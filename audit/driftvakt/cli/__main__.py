@@ -1,0 +1,7 @@
+"""``python -m driftvakt.cli``: the same command as ``driftvakt``."""
+
+import sys
+
+from driftvakt.cli import main
+
+sys.exit(main())

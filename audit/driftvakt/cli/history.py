@@ -1,0 +1,80 @@
+"""``driftvakt drift``, ``driftvakt store`` and ``driftvakt changes``: the runs and hardening
+changes kept in the run store."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+
+from driftvakt.errors import BadInputError
+from driftvakt.exitcodes import Exit
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    from driftvakt.comparison import comparison_run
+    from driftvakt.drift import compare, format_text
+    from driftvakt.store import Store
+    from driftvakt.timewindow import parse_since
+
+    path = Path(args.store)
+    with Store(path) as store:
+        latest = store.latest(1)
+    if not latest:
+        raise BadInputError(f"the run store {args.store} holds no runs yet: run driftvakt audit")
+    current = latest[0]
+    # --since is a duration (durations win) or the earlier run's id
+    is_age = args.since is not None and parse_since(args.since) is not None
+    previous = comparison_run(
+        current,
+        path,
+        compare=None if is_age else args.since,
+        since=args.since if is_age else None,
+        since_from=datetime.now(UTC),
+    )
+    print(format_text(compare(previous, current), args.lang))
+    return Exit.OK
+
+
+def cmd_store(args: argparse.Namespace) -> int:
+    from driftvakt.store import Store
+    from driftvakt.timewindow import parse_since
+
+    store = Store(Path(args.store))
+    if args.store_command == "verify":
+        problems = store.verify()
+        for problem in problems:
+            print(f"TAMPERED: {problem}")
+        for run in store.incomplete():
+            print(f"incomplete: run {run.id[:8]} begun {run.begun_at} (pid {run.pid}), never saved")
+        if problems:
+            return Exit.ERRORS
+        print(f"run store intact: {len(store.runs())} runs, chain head {store.head()[:16]}")
+        return Exit.OK
+    age = parse_since(args.older_than)
+    if age is None:
+        raise BadInputError(f"--older-than {args.older_than!r}: use a duration like 90d or 12w")
+    print(f"pruned {store.prune(age)} runs older than {args.older_than}; the chain still verifies")
+    return Exit.OK
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    from driftvakt import changes, changes_view
+    from driftvakt.store import Store
+    from driftvakt.timewindow import parse_since
+
+    path = Path(args.store)
+    if args.change:
+        record = changes.load(path, args.change)
+        with Store(path) as store:
+            before, after = changes.audits_around(store, record)
+        print(changes_view.detail(record, before, after, args.lang))
+        return Exit.OK
+    since = None
+    if args.since is not None:
+        age = parse_since(args.since)
+        if age is None:
+            raise BadInputError(f"--since {args.since!r}: use a duration like 30d or 12h")
+        since = datetime.now(UTC) - age
+    print(changes_view.listing(changes.records(path, since, args.host), args.lang))
+    return Exit.OK

@@ -1,0 +1,77 @@
+"""``driftvakt report`` and ``driftvakt rights``: a run for people (HTML) or machines."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from driftvakt.errors import BadInputError
+from driftvakt.exitcodes import Exit
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from driftvakt import report
+    from driftvakt.comparison import comparison_run
+    from driftvakt.runref import load_run
+
+    current = load_run(args.result, Path(args.store))  # a file, a stored run id, or the latest
+    if args.format != "html":
+        return _write_format(current, args)
+    # --previous names the earlier run (a file or run id); by default the run stored before it
+    previous = comparison_run(current, Path(args.store), args.previous)
+    out = report.write(current, Path(args.output or "reports/report.html"), args.lang, previous)
+    print(f"report written to {out}")
+    return Exit.OK
+
+
+def _write_format(run: dict[str, Any], args: argparse.Namespace) -> int:
+    from driftvakt import formats
+    from driftvakt.results import write_text_atomic
+
+    text = formats.render(run, args.format, args.lang, bom=args.bom)
+    if args.output == "-":
+        sys.stdout.write(text)
+        return Exit.OK
+    out = Path(args.output or f"reports/{run['id'][:8]}.{formats.SUFFIX[args.format]}")
+    write_text_atomic(out, text)
+    print(f"{args.format} written to {out}")
+    return Exit.OK
+
+
+RIGHTS_OUTPUT = {
+    "html": "reports/rights.html",
+    "json": "reports/rights.json",
+    "csv": "reports/rights.csv",
+}
+
+
+def cmd_rights(args: argparse.Namespace) -> int:
+    from driftvakt import rights
+    from driftvakt.comparison import comparison_run
+    from driftvakt.runref import load_run
+
+    store = Path(args.store)
+    current = load_run(args.run, store)
+    if not rights.inventories(current):
+        raise BadInputError(
+            f"run {str(current.get('id'))[:8]} has no rights inventory: audit with this "
+            "driftvakt version (the accounts_admins_approved check collects it)"
+        )
+    if args.format == "csv":
+        text = rights.to_csv(current)
+    else:
+        since = None if args.compare else args.since
+        previous = comparison_run(current, store, args.compare, since, fallback_to_oldest=True)
+        diff = rights.compare(previous, current)
+        if args.format == "json":
+            text = rights.dumps(rights.to_json(current, diff))
+        else:
+            text = rights.render_html(current, diff, args.lang)
+    output = args.output or RIGHTS_OUTPUT[args.format]
+    if output == "-":
+        sys.stdout.write(text)
+        return Exit.OK
+    print(f"rights report written to {rights.write(Path(output), text)}")
+    return Exit.OK
