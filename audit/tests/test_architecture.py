@@ -101,6 +101,22 @@ def test_no_module_imports_against_the_flow() -> None:
     assert problems == []
 
 
+PLUGINS = PACKAGE.parents[1] / "plugins"
+PLUGIN_LAYER = 7  # docs/architecture.md: plugins may use layers up to report / export
+
+
+def test_the_ansible_plugins_import_nothing_that_drives_or_commands() -> None:
+    plugins = sorted(PLUGINS.rglob("*.py"))
+    assert plugins, f"no plugins found under {PLUGINS}"
+    reached = {
+        f"{path.name} imports {name}"
+        for path in plugins
+        for name in imported(path.read_text("utf-8"), "plugins.x")
+        if RANKS[unit_of(name)] > PLUGIN_LAYER
+    }
+    assert reached == set()
+
+
 def test_the_doc_puts_the_command_on_top_and_the_store_below_drift() -> None:
     assert RANKS["cli"] == max(RANKS.values())
     assert RANKS["transport"] < RANKS["store"] < RANKS["drift"] < RANKS["report"]
