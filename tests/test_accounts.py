@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-import accounts_rights as rights
-from accounts_inventory import rights_inventory
+from . import accounts_rights as rights
+from .accounts_inventory import rights_inventory
 
 ROLE_FILES = Path(__file__).resolve().parents[1] / "roles" / "accounts" / "files"
 DEFAULT_ADMIN_GROUPS = ["sudo", "wheel", "admin"]

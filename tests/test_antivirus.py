@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from systemd_units import describe, enabled_and_running, installed, unit_states
+from .systemd_units import describe, enabled_and_running, installed, unit_states
 
 DEFAULT_VENDOR = "clamav"
 DEFAULT_MAX_AGE_HOURS = 48

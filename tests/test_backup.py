@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from systemd_units import describe, enabled_and_running, installed, unit_states
+from .systemd_units import describe, enabled_and_running, installed, unit_states
 
 # backup_agent -> its agent's systemd services (at least one enabled at boot and running).
 AGENTS: dict[str, tuple[str, ...]] = {

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-import certificates as certs
+from . import certificates as certs
 
 APPROVED_POLICIES = ("DEFAULT", "FUTURE", "FIPS")
 # TLS protocol numbers as OpenSSL (and Python's ssl.TLSVersion) report them.

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-import firewall_rules as fw
+from . import firewall_rules as fw
 
 
 def _state(host: Any) -> fw.FirewallState:

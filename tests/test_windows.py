@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-import windows_facts as wf
+from . import windows_facts as wf
 
 pytestmark = pytest.mark.windows
 

@@ -298,7 +298,7 @@ def _network(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network] |
     try:
         if "-" in text:
             low, high = (ipaddress.ip_address(p) for p in text.split("-", 1))
-            return list(ipaddress.summarize_address_range(low, high))  # type: ignore[arg-type]
+            return list(ipaddress.summarize_address_range(low, high))
         return [ipaddress.ip_network(text, strict=False)]
     except ValueError:
         return None
@@ -829,7 +829,7 @@ def store_cert_facts(entry: dict[str, Any]) -> Any:
     """One collect.ps1 ``certificates`` item -> certificates.CertFacts. Windows built and
     verified the chain: element 1 is the issuing CA (absent for a self-signed or a partial chain).
     Source: X509Certificate2 and X509Chain, Microsoft Learn (.NET API reference)."""
-    import certificates as certs
+    from . import certificates as certs
 
     chain = entry.get("Chain") or []
     status = [str(s) for s in entry.get("ChainStatus") or []]
@@ -854,7 +854,7 @@ def store_cert_facts(entry: dict[str, Any]) -> Any:
 
 
 def judge_crypto_certificates_valid(facts: Facts, hostvars: HostVars) -> list[str]:
-    import certificates as certs
+    from . import certificates as certs
 
     wanted = _require(hostvars, "crypto_certificates")
     prints, subjects = certs.approved_cas(hostvars)

@@ -7,28 +7,12 @@ The inputs reproduce output captured on a lab host (Debian 12, nftables 1.0.6, f
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-
-def _load() -> ModuleType:
-    path = Path(__file__).resolve().parents[2] / "tests" / "firewall_rules.py"
-    spec = importlib.util.spec_from_file_location("firewall_rules", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["firewall_rules"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fw = _load()
+from driftvakt_checks import firewall_rules as fw
 
 PATHS = [
     {

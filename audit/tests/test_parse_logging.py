@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from test_parse_timesync import check_module
-
-CHECK = check_module("test_logging")
+from driftvakt_checks import test_logging as CHECK
 
 # Debian 12's stock /etc/rsyslog.conf (abridged): legacy include, no forwarding.
 DEBIAN_RSYSLOG_CONF = """\

@@ -7,9 +7,9 @@ import datetime
 import json
 
 import pytest
-from test_parse_timesync import check_module
 
-CHECK = check_module("test_patching")
+from driftvakt_checks import test_patching as CHECK
+
 HOUR = 3600.0
 
 # apt 2.6 (Debian 12), captured on a lab host: the lab security suite's update pending.

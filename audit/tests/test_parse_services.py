@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from test_parse_timesync import check_module
-
-CHECK = check_module("test_services")
+from driftvakt_checks import test_services as CHECK
 
 # `ss -Hltunp` on a converged Debian 12 lab host, plus the drift's rogue listener.
 SS = """\

@@ -8,12 +8,11 @@ from typing import Any
 import pytest
 import yaml
 from test_parse_backup import CHECK
-from test_parse_timesync import check_module
 
 from driftvakt.rendering import FAMILY_FACTS, family_vars, role_vars
+from driftvakt_checks import windows_facts as WINDOWS_CHECK
 
 PROJECT = Path(__file__).resolve().parents[2]
-WINDOWS_CHECK = check_module("windows_facts")
 ROLE = PROJECT / "roles" / "backup"
 
 

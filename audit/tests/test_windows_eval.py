@@ -7,9 +7,7 @@ Windows: the fixtures are synthetic, the judges are the ones the audit runs.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,18 +17,10 @@ import pytest
 from driftvakt.catalog import controls
 from driftvakt.transport.winrm import _BOOTSTRAP, driver
 from driftvakt.windows import collect_command, collect_script, expand
+from driftvakt_checks import windows_facts as wf
+from driftvakt_checks.conftest import is_windows
 
 PROJECT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(PROJECT / "tests"))
-
-import windows_facts as wf  # noqa: E402
-
-_spec = importlib.util.spec_from_file_location("checks_conftest", PROJECT / "tests" / "conftest.py")
-assert _spec is not None and _spec.loader is not None
-checks_conftest = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(checks_conftest)
-is_windows = checks_conftest.is_windows
-
 FIXTURES = Path(__file__).parent / "fixtures" / "windows"
 HOSTVARS: dict[str, Any] = {
     "inventory_hostname": "win01.region.example",
