@@ -19,6 +19,9 @@ from typing import Any
 
 import pytest
 
+from . import windows_logging
+from .windows_facts import windows_facts
+
 RSYSLOG_CONF = "/etc/rsyslog.conf"
 AUDIT_RULES_DIR = "/etc/audit/rules.d"
 _SAFE_GLOB = re.compile(r"^[\w./*?\[\]-]+$")
@@ -349,3 +352,27 @@ def test_auditd_runs_with_the_rules_loaded(host: Any, hostvars: dict[str, Any]) 
     assert loaded.rc == 0, f"`auditctl -l` failed (rc {loaded.rc}): {loaded.stdout.strip()}"
     missing = missing_audit_events(parse_audit_rules(loaded.stdout))
     assert not missing, f"the rules loaded in the kernel do not record: {missing}"
+
+
+# --- Windows Server (one collection per host, judged in windows_logging.py) -----------------------
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_audit_policy")
+def test_windows_audit_policy(host: Any, hostvars: dict[str, Any]) -> None:
+    problems = windows_logging.judge_win_audit_policy(windows_facts(host), hostvars)
+    assert not problems, "; ".join(problems)
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_security_log_size")
+def test_windows_security_log_size(host: Any, hostvars: dict[str, Any]) -> None:
+    problems = windows_logging.judge_win_security_log_size(windows_facts(host), hostvars)
+    assert not problems, "; ".join(problems)
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_event_forwarding")
+def test_windows_event_forwarding(host: Any, hostvars: dict[str, Any]) -> None:
+    problems = windows_logging.judge_win_event_forwarding(windows_facts(host), hostvars)
+    assert not problems, "; ".join(problems)

@@ -29,6 +29,9 @@ from typing import Any
 
 import pytest
 
+from . import windows_patching
+from .windows_facts import windows_facts
+
 DEFAULT_MAX_AGE_HOURS = 48
 RECORD = "/var/lib/driftvakt/security-first-seen.json"  # written by roles/patching's apt hook
 MANAGERS = ("zypper", "dnf", "apt-get")
@@ -304,3 +307,13 @@ def test_critical_security_updates_installed_in_time(host: Any, hostvars: dict[s
             f"cannot tell whether these critical security updates are within {max_hours:g} h "
             f"of release: {'; '.join(undecided)}"
         )
+
+
+# --- Windows Server (one collection per host, judged in windows_patching.py) ----------------------
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_updates_critical_48h")
+def test_windows_updates_critical_48h(host: Any, hostvars: dict[str, Any]) -> None:
+    problems = windows_patching.judge_win_updates_critical_48h(windows_facts(host), hostvars)
+    assert not problems, "; ".join(problems)

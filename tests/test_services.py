@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+from . import windows_services
+from .windows_facts import windows_facts
+
 # What the role approves when the inventory says nothing (roles/services/defaults/main.yml).
 DEFAULT_ALLOWED = ({"port": 22, "proto": "tcp", "process": "sshd"},)
 # Forbidden packages per package manager family: clear-text remote services, VNC servers, NIS,
@@ -332,3 +335,36 @@ def test_app_components_run_as_unprivileged_services(host: Any, hostvars: dict[s
         if any(not p.startswith("(") for p in problems):
             found += problems
     assert not found, "; ".join(found)
+
+
+# --- Windows Server (one collection per host, judged in windows_services.py) ----------------------
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_spooler_disabled")
+def test_windows_spooler_disabled(host: Any, hostvars: dict[str, Any]) -> None:
+    problems = windows_services.judge_win_spooler_disabled(windows_facts(host), hostvars)
+    assert not problems, "; ".join(problems)
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_smb1_removed")
+def test_windows_smb1_removed(host: Any, hostvars: dict[str, Any]) -> None:
+    problems = windows_services.judge_win_smb1_removed(windows_facts(host), hostvars)
+    assert not problems, "; ".join(problems)
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_app_services_least_privilege")
+def test_windows_app_services_least_privilege(host: Any, hostvars: dict[str, Any]) -> None:
+    problems = windows_services.judge_win_app_services_least_privilege(
+        windows_facts(host), hostvars
+    )
+    assert not problems, "; ".join(problems)
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_browser_plugins_absent")
+def test_windows_browser_plugins_absent(host: Any, hostvars: dict[str, Any]) -> None:
+    problems = windows_services.judge_win_browser_plugins_absent(windows_facts(host), hostvars)
+    assert not problems, "; ".join(problems)

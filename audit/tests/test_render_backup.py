@@ -10,7 +10,7 @@ import yaml
 from test_parse_backup import CHECK
 
 from driftvakt.rendering import FAMILY_FACTS, family_vars, role_vars
-from driftvakt_checks import windows_facts as WINDOWS_CHECK
+from driftvakt_checks import windows_backup as WINDOWS_CHECK
 
 PROJECT = Path(__file__).resolve().parents[2]
 ROLE = PROJECT / "roles" / "backup"
