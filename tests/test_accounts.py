@@ -120,26 +120,26 @@ def test_sudo_without_password_only_for_automation(host: Any, hostvars: dict[str
 @pytest.mark.windows
 @pytest.mark.control("win_local_admins_approved")
 def test_windows_local_admins_approved(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_accounts.judge_win_local_admins_approved(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_accounts.judge_win_local_admins_approved(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.windows
 @pytest.mark.control("win_builtin_accounts")
 def test_windows_builtin_accounts(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_accounts.judge_win_builtin_accounts(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_accounts.judge_win_builtin_accounts(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.windows
 @pytest.mark.control("win_password_policy")
 def test_windows_password_policy(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_accounts.judge_win_password_policy(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_accounts.judge_win_password_policy(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.windows
 @pytest.mark.control("win_no_blank_passwords")
 def test_windows_no_blank_passwords(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_accounts.judge_win_no_blank_passwords(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_accounts.judge_win_no_blank_passwords(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

@@ -119,5 +119,5 @@ def test_antivirus_definitions_are_fresh(host: Any, hostvars: dict[str, Any]) ->
 @pytest.mark.windows
 @pytest.mark.control("win_antivirus_active")
 def test_windows_antivirus_active(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_antivirus.judge_win_antivirus_active(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_antivirus.judge_win_antivirus_active(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

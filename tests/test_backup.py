@@ -59,5 +59,5 @@ def test_backup_agent_is_installed_enabled_and_running(host: Any, hostvars: dict
 def test_windows_backup_agent_running(host: Any, hostvars: dict[str, Any]) -> None:
     if not windows_backup.backup_applies(hostvars):
         pytest.skip("not applicable: backup_required is not true for this host in the inventory")
-    problems = windows_backup.judge_backup_agent_running(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_backup.judge_backup_agent_running(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

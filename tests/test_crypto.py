@@ -150,15 +150,15 @@ def test_certificates_valid_and_from_approved_cas(host: Any, hostvars: dict[str,
 @pytest.mark.windows
 @pytest.mark.control("win_schannel_protocols")
 def test_windows_schannel_protocols(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_crypto.judge_win_schannel_protocols(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_crypto.judge_win_schannel_protocols(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.windows
 @pytest.mark.control("win_schannel_ciphers")
 def test_windows_schannel_ciphers(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_crypto.judge_win_schannel_ciphers(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_crypto.judge_win_schannel_ciphers(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.windows
@@ -166,5 +166,5 @@ def test_windows_schannel_ciphers(host: Any, hostvars: dict[str, Any]) -> None:
 def test_windows_certificates_valid(host: Any, hostvars: dict[str, Any]) -> None:
     if not hostvars.get("crypto_certificates"):
         pytest.skip("not applicable: the inventory names no certificates (crypto_certificates)")
-    problems = windows_crypto.judge_crypto_certificates_valid(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_crypto.judge_crypto_certificates_valid(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

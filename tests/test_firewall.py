@@ -138,12 +138,12 @@ def test_firewall_approved_paths_only(host: Any, hostvars: dict[str, Any]) -> No
 @pytest.mark.windows
 @pytest.mark.control("firewall_inbound_default_deny")
 def test_windows_firewall_inbound_default_deny(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_firewall.judge_firewall_inbound_default_deny(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_firewall.judge_firewall_inbound_default_deny(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.windows
 @pytest.mark.control("firewall_approved_paths_only")
 def test_windows_firewall_approved_paths_only(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_firewall.judge_firewall_approved_paths_only(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_firewall.judge_firewall_approved_paths_only(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

@@ -360,19 +360,19 @@ def test_auditd_runs_with_the_rules_loaded(host: Any, hostvars: dict[str, Any]) 
 @pytest.mark.windows
 @pytest.mark.control("win_audit_policy")
 def test_windows_audit_policy(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_logging.judge_win_audit_policy(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_logging.judge_win_audit_policy(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.windows
 @pytest.mark.control("win_security_log_size")
 def test_windows_security_log_size(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_logging.judge_win_security_log_size(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_logging.judge_win_security_log_size(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.windows
 @pytest.mark.control("win_event_forwarding")
 def test_windows_event_forwarding(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_logging.judge_win_event_forwarding(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_logging.judge_win_event_forwarding(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

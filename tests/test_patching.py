@@ -315,5 +315,5 @@ def test_critical_security_updates_installed_in_time(host: Any, hostvars: dict[s
 @pytest.mark.windows
 @pytest.mark.control("win_updates_critical_48h")
 def test_windows_updates_critical_48h(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_patching.judge_win_updates_critical_48h(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_patching.judge_win_updates_critical_48h(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

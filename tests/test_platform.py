@@ -141,12 +141,12 @@ def test_system_locale_is_utf8(host: Any, hostvars: dict[str, Any]) -> None:
 @pytest.mark.windows
 @pytest.mark.control("win_os_supported")
 def test_windows_os_supported(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_platform.judge_win_os_supported(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_platform.judge_win_os_supported(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.windows
 @pytest.mark.control("win_system_locale_swedish")
 def test_windows_system_locale_swedish(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_platform.judge_win_system_locale_swedish(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_platform.judge_win_system_locale_swedish(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

@@ -21,28 +21,28 @@ from .windows_facts import windows_facts
 @pytest.mark.windows
 @pytest.mark.control("win_rdp_nla_tls")
 def test_windows_rdp_nla_tls(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_remote_access.judge_win_rdp_nla_tls(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_remote_access.judge_win_rdp_nla_tls(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.windows
 @pytest.mark.control("win_rdp_idle_limit")
 def test_windows_rdp_idle_limit(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_remote_access.judge_win_rdp_idle_limit(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_remote_access.judge_win_rdp_idle_limit(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.windows
 @pytest.mark.control("win_winrm_https_only")
 def test_windows_winrm_https_only(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_remote_access.judge_win_winrm_https_only(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_remote_access.judge_win_winrm_https_only(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.windows
 @pytest.mark.control("win_unapproved_remote_software_absent")
 def test_windows_unapproved_remote_software_absent(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_remote_access.judge_win_unapproved_remote_software_absent(
+    found = windows_remote_access.judge_win_unapproved_remote_software_absent(
         windows_facts(host), hostvars
     )
-    assert not problems, "; ".join(problems)
+    assert not found, "; ".join(found)

@@ -343,28 +343,26 @@ def test_app_components_run_as_unprivileged_services(host: Any, hostvars: dict[s
 @pytest.mark.windows
 @pytest.mark.control("win_spooler_disabled")
 def test_windows_spooler_disabled(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_services.judge_win_spooler_disabled(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_services.judge_win_spooler_disabled(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.windows
 @pytest.mark.control("win_smb1_removed")
 def test_windows_smb1_removed(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_services.judge_win_smb1_removed(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_services.judge_win_smb1_removed(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.windows
 @pytest.mark.control("win_app_services_least_privilege")
 def test_windows_app_services_least_privilege(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_services.judge_win_app_services_least_privilege(
-        windows_facts(host), hostvars
-    )
-    assert not problems, "; ".join(problems)
+    found = windows_services.judge_win_app_services_least_privilege(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.windows
 @pytest.mark.control("win_browser_plugins_absent")
 def test_windows_browser_plugins_absent(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_services.judge_win_browser_plugins_absent(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_services.judge_win_browser_plugins_absent(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

@@ -75,5 +75,5 @@ def test_idle_shells_end(host: Any, hostvars: dict[str, Any]) -> None:
 @pytest.mark.windows
 @pytest.mark.control("win_session_lock")
 def test_windows_session_lock(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_session_lock.judge_win_session_lock(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_session_lock.judge_win_session_lock(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

@@ -207,19 +207,19 @@ def test_a_region_source_is_selected(host: Any, hostvars: dict[str, Any]) -> Non
 @pytest.mark.windows
 @pytest.mark.control("ntp_region_servers")
 def test_windows_ntp_region_servers(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_timesync.judge_ntp_region_servers(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_timesync.judge_ntp_region_servers(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.windows
 @pytest.mark.control("ntp_service_enabled")
 def test_windows_ntp_service_enabled(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_timesync.judge_ntp_service_enabled(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_timesync.judge_ntp_service_enabled(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
 
 
 @pytest.mark.windows
 @pytest.mark.control("ntp_source_selected")
 def test_windows_ntp_source_selected(host: Any, hostvars: dict[str, Any]) -> None:
-    problems = windows_timesync.judge_ntp_source_selected(windows_facts(host), hostvars)
-    assert not problems, "; ".join(problems)
+    found = windows_timesync.judge_ntp_source_selected(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
