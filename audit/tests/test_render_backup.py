@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 import yaml
-from test_parse_backup import CHECK
 
 from driftvakt.rendering import FAMILY_FACTS, family_vars, role_vars
+from driftvakt_checks import test_backup as CHECK
 from driftvakt_checks import windows_backup as WINDOWS_CHECK
 
 PROJECT = Path(__file__).resolve().parents[2]
