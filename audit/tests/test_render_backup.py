@@ -44,7 +44,7 @@ def test_agent_choices_are_the_agents_the_check_knows() -> None:
 
 
 # --- Windows: tasks/windows.yml with vars/Windows.yml (the table itself is compared with the
-# check's in test_windows_eval.py); the services win_service_info would report, per its docs.
+# check's in test_windows_judges.py); the services win_service_info would report, per its docs.
 WINDOWS_FACTS = {
     "ansible_os_family": "Windows",
     "ansible_distribution": "Microsoft Windows Server 2022 Standard",
