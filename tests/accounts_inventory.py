@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import accounts_rights as rights
+from . import accounts_rights as rights
 
 # Fingerprints of every authorized_keys file under the accounts' homes, each introduced by
 # "### <account>".
@@ -102,15 +102,24 @@ def build_inventory(
 
 def rights_inventory(host: Any, admin_groups: list[str] | None = None) -> dict[str, Any]:
     """Collect the rights inventory of one host (reads as root)."""
-    outputs = []
     with host.sudo():
-        for command in (
-            "getent passwd",
-            "getent group",
-            rights.SHADOW_CLASSIFY,
-            rights.SUDOERS_DUMP,
-            _KEYS,
-            _LASTLOG,
-        ):
-            outputs.append(str(host.run(command).stdout))
-    return build_inventory(*outputs, admin_groups=admin_groups or ["sudo", "wheel", "admin"])
+        passwd, group, shadow_classes, sudoers, keys, lastlog = (
+            str(host.run(command).stdout)
+            for command in (
+                "getent passwd",
+                "getent group",
+                rights.SHADOW_CLASSIFY,
+                rights.SUDOERS_DUMP,
+                _KEYS,
+                _LASTLOG,
+            )
+        )
+    return build_inventory(
+        passwd,
+        group,
+        shadow_classes,
+        sudoers,
+        keys,
+        lastlog,
+        admin_groups=admin_groups or ["sudo", "wheel", "admin"],
+    )

@@ -7,7 +7,7 @@ bits, EC of at least 256 bits (Ed25519/Ed448 too), no SHA-1 or MD5 signature.
 
 Both platforms describe a certificate as ``CertFacts``; ``problems()`` judges one. Linux builds it
 with ``pem_facts()`` from the certificate file (leaf first, then any chain) and the CA anchors the
-host trusts locally; Windows from collect.ps1's ``certificates`` section (tests/windows_facts.py).
+host trusts locally; Windows from collect.ps1's ``certificates`` section (windows_crypto.py).
 Inventory (tests and roles read the same names): ``crypto_certificates``,
 ``crypto_approved_cas`` (CA subject names or SHA-256 fingerprints) and
 ``crypto_certificate_min_days``.

@@ -34,7 +34,12 @@ WINDOWS_CONNECTIONS = ("winrm", "psrp")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "windows: a check of Windows hosts (tests/test_windows.py)")
+    # Registered here too, so an installed copy of the suites runs without the checkout's
+    # pyproject.toml.
+    config.addinivalue_line("markers", "control(id): the catalog control a check verifies")
+    config.addinivalue_line(
+        "markers", "windows: a check of Windows hosts (beside the Linux ones of its concern)"
+    )
 
 
 def is_windows(hostvars: dict[str, Any]) -> bool:

@@ -19,8 +19,10 @@ from typing import Any
 
 import pytest
 
-import accounts_rights as rights
-from accounts_inventory import rights_inventory
+from . import accounts_rights as rights
+from . import windows_accounts
+from .accounts_inventory import rights_inventory
+from .windows_facts import windows_facts
 
 ROLE_FILES = Path(__file__).resolve().parents[1] / "roles" / "accounts" / "files"
 DEFAULT_ADMIN_GROUPS = ["sudo", "wheel", "admin"]
@@ -110,3 +112,34 @@ def test_sudo_without_password_only_for_automation(host: Any, hostvars: dict[str
     assert not found, (
         f"sudo rules without a password for people (automation accounts: {automation}): {found}"
     )
+
+
+# --- Windows Server (one collection per host, judged in windows_accounts.py) ----------------------
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_local_admins_approved")
+def test_windows_local_admins_approved(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_accounts.judge_win_local_admins_approved(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_builtin_accounts")
+def test_windows_builtin_accounts(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_accounts.judge_win_builtin_accounts(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_password_policy")
+def test_windows_password_policy(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_accounts.judge_win_password_policy(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_no_blank_passwords")
+def test_windows_no_blank_passwords(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_accounts.judge_win_no_blank_passwords(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from systemd_units import describe, enabled_and_running, installed, unit_states
+from . import windows_antivirus
+from .systemd_units import describe, enabled_and_running, installed, unit_states
+from .windows_facts import windows_facts
 
 DEFAULT_VENDOR = "clamav"
 DEFAULT_MAX_AGE_HOURS = 48
@@ -109,3 +111,13 @@ def test_antivirus_definitions_are_fresh(host: Any, hostvars: dict[str, Any]) ->
     assert minutes <= max_hours * 60, (
         f"{vendor} definitions are {minutes / 60:.1f} h old (at most {max_hours} h)"
     )
+
+
+# --- Windows Server (one collection per host, judged in windows_antivirus.py) ---------------------
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_antivirus_active")
+def test_windows_antivirus_active(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_antivirus.judge_win_antivirus_active(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

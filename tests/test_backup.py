@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
-from systemd_units import describe, enabled_and_running, installed, unit_states
+from . import windows_backup
+from .systemd_units import describe, enabled_and_running, installed, unit_states
+from .windows_facts import windows_facts
 
 # backup_agent -> its agent's systemd services (at least one enabled at boot and running).
 AGENTS: dict[str, tuple[str, ...]] = {
@@ -47,3 +49,15 @@ def test_backup_agent_is_installed_enabled_and_running(host: Any, hostvars: dict
     )
     running = enabled_and_running(units)
     assert running, f"no {agent} backup agent service is enabled at boot and running: {state}"
+
+
+# --- Windows Server (one collection per host, judged in windows_backup.py) ------------------------
+
+
+@pytest.mark.windows
+@pytest.mark.control("backup_agent_running")
+def test_windows_backup_agent_running(host: Any, hostvars: dict[str, Any]) -> None:
+    if not windows_backup.backup_applies(hostvars):
+        pytest.skip("not applicable: backup_required is not true for this host in the inventory")
+    found = windows_backup.judge_backup_agent_running(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
-import certificates as certs
+from . import certificates as certs
+from . import windows_crypto
+from .windows_facts import windows_facts
 
 APPROVED_POLICIES = ("DEFAULT", "FUTURE", "FIPS")
 # TLS protocol numbers as OpenSSL (and Python's ssl.TLSVersion) report them.
@@ -139,4 +141,30 @@ def test_certificates_valid_and_from_approved_cas(host: Any, hostvars: dict[str,
             continue
         facts = certs.pem_facts(path, text, anchors)
         found += certs.problems(facts, now, days, prints, subjects)
+    assert not found, "; ".join(found)
+
+
+# --- Windows Server (one collection per host, judged in windows_crypto.py) ------------------------
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_schannel_protocols")
+def test_windows_schannel_protocols(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_crypto.judge_win_schannel_protocols(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_schannel_ciphers")
+def test_windows_schannel_ciphers(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_crypto.judge_win_schannel_ciphers(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
+
+
+@pytest.mark.windows
+@pytest.mark.control("crypto_certificates_valid")
+def test_windows_certificates_valid(host: Any, hostvars: dict[str, Any]) -> None:
+    if not hostvars.get("crypto_certificates"):
+        pytest.skip("not applicable: the inventory names no certificates (crypto_certificates)")
+    found = windows_crypto.judge_crypto_certificates_valid(windows_facts(host), hostvars)
     assert not found, "; ".join(found)

@@ -3,9 +3,9 @@
 Requirements SKA-SEC-02 (only pre-approved traffic paths, controlled by origin, destination,
 protocol and port), SKA-SEC-03 (nothing initiated from outside into the network), RST-10.3.3
 and RSK-NET-01. The checks read the LIVE firewall as root, in one command
-(``firewall_rules.STATE_COMMAND``), and judge whichever firewall actually runs on the host
+(``firewall_state.STATE_COMMAND``), and judge whichever firewall actually runs on the host
 (firewalld when its daemon is active, else nftables), whatever the inventory says. Parsing and
-judging are pure functions in tests/firewall_rules.py, unit-tested on captured output.
+judging are pure functions in tests/firewall_*.py, unit-tested on captured output.
 
 The approved paths come from the inventory variable ``firewall_approved_paths`` (the one the
 firewall role applies); a path applies on the hosts its ``destination`` names ('all', a group,
@@ -20,25 +20,33 @@ from typing import Any
 
 import pytest
 
-import firewall_rules as fw
+from . import firewall_firewalld as firewalld
+from . import firewall_model as model
+from . import firewall_nft as nftables
+from . import firewall_paths as fwpaths
+from . import firewall_state as fwstate
+from . import windows_firewall
+from .windows_facts import windows_facts
 
 
-def _state(host: Any) -> fw.FirewallState:
+def _state(host: Any) -> fwstate.FirewallState:
     if host.system_info.type != "linux":
         pytest.skip(
             f"not applicable: the host firewall is checked on Linux, this is "
             f"{host.system_info.type}"
         )
     with host.sudo():
-        result = host.run(fw.STATE_COMMAND)
+        result = host.run(fwstate.STATE_COMMAND)
     assert result.rc == 0, f"reading the firewall state failed (rc {result.rc}): {result.stderr}"
-    return fw.parse_state(str(result.stdout))
+    return fwstate.parse_state(str(result.stdout))
 
 
-def _firewalld_zones(state: fw.FirewallState) -> tuple[list[str], dict[str, fw.FirewalldBlock]]:
+def _firewalld_zones(
+    state: fwstate.FirewallState,
+) -> tuple[list[str], dict[str, firewalld.FirewalldBlock]]:
     """The zones that filter inbound traffic: the default zone and every active zone."""
     default = state.sections.get("default-zone", "").strip()
-    zones = fw.parse_firewalld_listing(state.sections.get("zones", ""))
+    zones = firewalld.parse_firewalld_listing(state.sections.get("zones", ""))
     return [default, *sorted(z for z, b in zones.items() if b.active and z != default)], zones
 
 
@@ -55,13 +63,13 @@ def test_firewall_inbound_default_deny(host: Any, hostvars: dict[str, Any]) -> N
         if units["nftables"].enabled == "enabled":
             problems.append("nftables.service is enabled too (two managers of one ruleset)")
         names, zones = _firewalld_zones(state)
-        permanent = fw.parse_firewalld_listing(state.sections.get("permanent-zones", ""))
+        permanent = firewalld.parse_firewalld_listing(state.sections.get("permanent-zones", ""))
         seen = []
         for name in names:
             runtime = zones[name].fields.get("target", "?") if name in zones else "missing"
             boot = permanent[name].fields.get("target", "?") if name in permanent else "missing"
             seen.append(f"{name}: target {runtime} (permanent {boot})")
-            if runtime not in fw.DENY_TARGETS or boot not in fw.DENY_TARGETS:
+            if runtime not in model.DENY_TARGETS or boot not in model.DENY_TARGETS:
                 problems.append(
                     f"zone {name} does not deny by default: target {runtime}, permanent {boot}"
                 )
@@ -75,12 +83,12 @@ def test_firewall_inbound_default_deny(host: Any, hostvars: dict[str, Any]) -> N
             )
         if units["firewalld"].enabled == "enabled":
             problems.append("firewalld.service is enabled at boot but not running")
-        chains: list[fw.InputChain] = []
+        chains: list[model.InputChain] = []
         if state.sections.get("nft-rc") != "0":
             problems.append(f"cannot read the nftables ruleset: {state.sections.get('nft', '')}")
         else:
-            chains = fw.nft_input_chains(state.sections["nft"])
-            if not fw.deny_covers_both_families(chains):
+            chains = nftables.nft_input_chains(state.sections["nft"])
+            if not nftables.deny_covers_both_families(chains):
                 problems.append("no input chain with policy drop covers both IPv4 and IPv6")
         evidence = "nftables input chains: " + (
             "; ".join(f"{c.where} policy {c.policy}" for c in chains) or "none"
@@ -91,12 +99,8 @@ def test_firewall_inbound_default_deny(host: Any, hostvars: dict[str, Any]) -> N
 @pytest.mark.control("firewall_approved_paths_only")
 def test_firewall_approved_paths_only(host: Any, hostvars: dict[str, Any]) -> None:
     state = _state(host)
-    paths = fw.host_paths(
-        hostvars.get("firewall_approved_paths") or [],
-        str(hostvars["inventory_hostname"]),
-        hostvars.get("group_names") or [],
-    )
-    address = fw.host_networks(
+    paths = fwpaths.inventory_paths(hostvars)
+    address = fwpaths.host_networks(
         [
             str(
                 hostvars.get("firewall_host_address")
@@ -107,17 +111,17 @@ def test_firewall_approved_paths_only(host: Any, hostvars: dict[str, Any]) -> No
     )
     if state.backend == "firewalld":
         names, zones = _firewalld_zones(state)
-        rules = [r for n in names if n in zones for r in fw.firewalld_accepts(zones[n])]
-        for block in fw.parse_firewalld_listing(state.sections.get("policies", "")).values():
-            if fw.policy_reaches_host(block, names):
-                rules.extend(fw.firewalld_accepts(block, kind="policy"))
-        extra = fw.unapproved(rules, paths, address)
-        absent = fw.missing(rules, paths, address)
+        rules = [r for n in names if n in zones for r in firewalld.firewalld_accepts(zones[n])]
+        for block in firewalld.parse_firewalld_listing(state.sections.get("policies", "")).values():
+            if firewalld.policy_reaches_host(block, names):
+                rules.extend(firewalld.firewalld_accepts(block, kind="policy"))
+        extra = model.unapproved(rules, paths, address)
+        absent = model.missing(rules, paths, address)
     else:
         assert state.sections.get("nft-rc") == "0", (
             f"cannot read the nftables ruleset: {state.sections.get('nft', '')}"
         )
-        extra, absent = fw.nft_judge(json.loads(state.sections["nft"]), paths, address)
+        extra, absent = nftables.nft_judge(json.loads(state.sections["nft"]), paths, address)
     findings = ([f"accepts outside the approved paths: {' | '.join(extra)}"] if extra else []) + (
         [f"approved paths not open: {', '.join(absent)}"] if absent else []
     )
@@ -126,3 +130,20 @@ def test_firewall_approved_paths_only(host: Any, hostvars: dict[str, Any]) -> No
         f"{state.backend}: {'. '.join(findings)}. "
         f"Approved for this host (to {', '.join(map(str, address))}): {approved}"
     )
+
+
+# --- Windows Server (one collection per host, judged in windows_firewall.py) ----------------------
+
+
+@pytest.mark.windows
+@pytest.mark.control("firewall_inbound_default_deny")
+def test_windows_firewall_inbound_default_deny(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_firewall.judge_firewall_inbound_default_deny(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
+
+
+@pytest.mark.windows
+@pytest.mark.control("firewall_approved_paths_only")
+def test_windows_firewall_approved_paths_only(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_firewall.judge_firewall_approved_paths_only(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

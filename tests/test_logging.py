@@ -6,211 +6,26 @@ inventory variable ``logging_central_host``, the same one the ``logging`` role i
 
 The checks never depend on another host: forwarding is judged from rsyslog's configuration
 (validated by ``rsyslogd -N1``, following its includes) and rsyslog running. That an event really
-arrives is proved in the lab (audit/tests/test_lab_logging.py).
+arrives is proved in the lab (audit/tests/test_lab_logging.py). The pure parsers are
+logging_rsyslog.py and logging_auditd.py.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-import shlex
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from . import windows_logging
+from .logging_auditd import missing_audit_events, parse_audit_rules
+from .logging_rsyslog import Forward, parse_forwards, parse_includes, selector_covers
+from .windows_facts import windows_facts
+
 RSYSLOG_CONF = "/etc/rsyslog.conf"
 AUDIT_RULES_DIR = "/etc/audit/rules.d"
 _SAFE_GLOB = re.compile(r"^[\w./*?\[\]-]+$")
-_ACTION = re.compile(r"action\s*\((.*?)\)", re.DOTALL | re.IGNORECASE)
-_PARAM = re.compile(r'([\w.]+)\s*=\s*"([^"]*)"')
-_SELECTOR = re.compile(r"^[\w*]+(,[\w*]+)*\.[!=]?[\w*]+(;[\w*]+(,[\w*]+)*\.[!=]?[\w*]+)*$")
-# legacy forwarding: "<selector> @host[:port]" (UDP) or "@@host[:port]" (TCP), optional (o...)
-_LEGACY = re.compile(r"^(\S+)\s+(@@?)(\([^)]*\))?(\[[^\]]+\]|[^\s:;]+)(?::(\d+))?")
-_INCLUDE_LEGACY = re.compile(r"^\$IncludeConfig\s+(\S+)", re.IGNORECASE)
-_INCLUDE = re.compile(r'include\s*\(\s*file\s*=\s*"([^"]+)"', re.IGNORECASE)
-
-
-# --- rsyslog -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Forward:
-    """One forwarding action: its selector (None inside a ruleset), target, protocol, queue."""
-
-    selector: str | None
-    target: str
-    port: str
-    protocol: str
-    disk_queue: bool
-
-    def __str__(self) -> str:
-        queue = "disk-assisted queue" if self.disk_queue else "no disk queue"
-        where = f"{self.protocol}://{self.target}:{self.port}"
-        return f"{self.selector or '(ruleset)'} -> {where} ({queue})"
-
-
-def _strip_comments(text: str) -> str:
-    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-
-
-def parse_forwards(text: str) -> list[Forward]:
-    """Every omfwd action and legacy ``@``/``@@`` forwarding line in one rsyslog file."""
-    text = _strip_comments(text)
-    found = []
-    for match in _ACTION.finditer(text):
-        params = {k.lower(): v for k, v in _PARAM.findall(match.group(1))}
-        if params.get("type", "").lower() != "omfwd":
-            continue
-        before = text[: match.start()].rsplit("\n", 1)[-1].strip()
-        found.append(
-            Forward(
-                selector=before if _SELECTOR.match(before) else None,
-                target=params.get("target", ""),
-                port=params.get("port", "514"),
-                protocol=params.get("protocol", "udp").lower(),
-                disk_queue=bool(params.get("queue.filename")),
-            )
-        )
-    for line in text.splitlines():
-        legacy = _LEGACY.match(line.strip())
-        if legacy and _SELECTOR.match(legacy.group(1)):
-            found.append(
-                Forward(
-                    selector=legacy.group(1),
-                    target=legacy.group(4).strip("[]"),
-                    port=legacy.group(5) or "514",
-                    protocol="tcp" if legacy.group(2) == "@@" else "udp",
-                    disk_queue=False,
-                )
-            )
-    return found
-
-
-def parse_includes(text: str) -> list[str]:
-    """The file globs an rsyslog file includes (``$IncludeConfig`` and ``include(file=…)``)."""
-    text = _strip_comments(text)
-    globs = [m.group(1) for m in map(_INCLUDE_LEGACY.match, text.splitlines()) if m]
-    return globs + _INCLUDE.findall(text)
-
-
-def selector_covers(selector: str | None, facility: str) -> bool:
-    """Does a selector such as ``auth,authpriv.*`` or ``*.info;mail.none`` take this facility?"""
-    if not selector:
-        return False
-    covered = False
-    for part in selector.split(";"):
-        facilities, _, priority = part.partition(".")
-        names = facilities.split(",")
-        if facility in names or "*" in names:
-            covered = priority != "none"
-    return covered
-
-
-# --- auditd --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AuditRule:
-    """One audit rule: a file watch (path, perms) or a syscall rule (arches, syscalls, fields)."""
-
-    key: str
-    watch: str | None = None
-    perms: str = ""
-    arches: frozenset[str] = frozenset()
-    syscalls: frozenset[str] = frozenset()
-    fields: dict[str, str] = field(default_factory=dict, hash=False)
-
-
-def parse_audit_rules(text: str) -> list[AuditRule]:
-    """Rules from a rules file or ``auditctl -l`` (``-k key`` and ``-F key=`` both understood)."""
-    rules = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        try:
-            tokens = shlex.split(line)
-        except ValueError:
-            continue
-        watch, perms, key = None, "", ""
-        arches: set[str] = set()
-        syscalls: set[str] = set()
-        fields: dict[str, str] = {}
-        is_rule = False
-        pairs = iter(tokens)
-        for option in pairs:
-            value = next(pairs, "")
-            if option == "-w":
-                watch, is_rule = value, True
-            elif option == "-p":
-                perms = value
-            elif option in ("-k", "--key"):
-                key = value
-            elif option == "-a":
-                is_rule = True
-            elif option == "-S":
-                syscalls |= set(value.split(","))
-            elif option == "-F":
-                name, _, val = [*re.split(r"(!=|>=|<=|=|>|<)", value, maxsplit=1), "", ""][:3]
-                if name == "key":
-                    key = val
-                elif name == "arch":
-                    arches.add(val)
-                elif name == "perm":
-                    perms = val
-                else:
-                    fields[name] = val
-        if is_rule:
-            rules.append(
-                AuditRule(key, watch, perms, frozenset(arches), frozenset(syscalls), fields)
-            )
-    return rules
-
-
-# What the baseline requires auditd to record: (what, predicate over a rule).
-ACCOUNT_FILES = ("/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow")
-PRIVILEGED_COMMANDS = ("/usr/bin/sudo", "/usr/bin/su")
-TIME_SYSCALLS = frozenset({"adjtimex", "settimeofday", "clock_settime"})
-
-
-def _watched(rule: AuditRule, path: str) -> bool:
-    return rule.watch is not None and rule.watch.rstrip("/") == path and "w" in rule.perms
-
-
-def _executed(rule: AuditRule, path: str) -> bool:
-    if rule.fields.get("path") == path and "x" in rule.perms:
-        return True
-    return "execve" in rule.syscalls and path in (rule.fields.get("exe"), rule.fields.get("path"))
-
-
-def missing_audit_events(rules: list[AuditRule]) -> list[str]:
-    """The security events of the baseline that these rules do not record."""
-    needed: list[tuple[str, Any]] = [
-        ("logins: writes to /var/log/lastlog", lambda r: _watched(r, "/var/log/lastlog")),
-        (
-            "logins: writes to the faillock directory",
-            lambda r: _watched(r, "/var/run/faillock") or _watched(r, "/run/faillock"),
-        ),
-        ("privilege use: changes to /etc/sudoers", lambda r: _watched(r, "/etc/sudoers")),
-        (
-            "clock changes: b64 adjtimex, settimeofday, clock_settime",
-            lambda r: "b64" in r.arches and r.syscalls >= TIME_SYSCALLS,
-        ),
-        ("clock changes: writes to /etc/localtime", lambda r: _watched(r, "/etc/localtime")),
-    ]
-    needed += [(f"account changes: writes to {p}", _bind(_watched, p)) for p in ACCOUNT_FILES]
-    needed += [
-        (f"privilege use: executions of {p}", _bind(_executed, p)) for p in PRIVILEGED_COMMANDS
-    ]
-    return [what for what, test in needed if not any(test(rule) for rule in rules)]
-
-
-def _bind(test: Any, path: str) -> Any:
-    return lambda rule: test(rule, path)
-
-
-# --- the checks ----------------------------------------------------------------------------
 
 
 def _linux_only(host: Any) -> None:
@@ -349,3 +164,27 @@ def test_auditd_runs_with_the_rules_loaded(host: Any, hostvars: dict[str, Any]) 
     assert loaded.rc == 0, f"`auditctl -l` failed (rc {loaded.rc}): {loaded.stdout.strip()}"
     missing = missing_audit_events(parse_audit_rules(loaded.stdout))
     assert not missing, f"the rules loaded in the kernel do not record: {missing}"
+
+
+# --- Windows Server (one collection per host, judged in windows_logging.py) -----------------------
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_audit_policy")
+def test_windows_audit_policy(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_logging.judge_win_audit_policy(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_security_log_size")
+def test_windows_security_log_size(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_logging.judge_win_security_log_size(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_event_forwarding")
+def test_windows_event_forwarding(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_logging.judge_win_event_forwarding(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

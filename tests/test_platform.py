@@ -19,6 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
+from . import windows_platform
+from .windows_facts import windows_facts
+
 LIFECYCLE = Path(__file__).with_name("platform_lifecycle.yml")
 LOCALE_FILES = ("/etc/default/locale", "/etc/locale.conf")
 
@@ -130,3 +133,20 @@ def test_system_locale_is_utf8(host: Any, hostvars: dict[str, Any]) -> None:
     assert normalise_locale(lang) in available, (
         f"system default LANG={lang} ({path}) is not installed; `locale -a`: {sorted(available)}"
     )
+
+
+# --- Windows Server (one collection per host, judged in windows_platform.py) ----------------------
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_os_supported")
+def test_windows_os_supported(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_platform.judge_win_os_supported(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_system_locale_swedish")
+def test_windows_system_locale_swedish(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_platform.judge_win_system_locale_swedish(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

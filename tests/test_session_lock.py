@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+from . import windows_session_lock
+from .windows_facts import windows_facts
+
 MAX_IDLE_SECONDS = 900
 # What a login shell reports: its TMOUT, then the `readonly -p` line for TMOUT if there is one.
 PROBE = 'bash -lc \'printf "TMOUT=%s\\n" "${TMOUT-}"; readonly -p | grep " TMOUT="; true\''
@@ -64,3 +67,13 @@ def test_idle_shells_end(host: Any, hostvars: dict[str, Any]) -> None:
     timeout = parse_probe(result.stdout)
     found = problems(timeout, limit)
     assert not found, "; ".join(found) + f" (login shell of {host.user().name})"
+
+
+# --- Windows Server (one collection per host, judged in windows_session_lock.py) ------------------
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_session_lock")
+def test_windows_session_lock(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_session_lock.judge_win_session_lock(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+from . import windows_timesync
+from .windows_facts import windows_facts
+
 # Where chrony's configuration lives: Debian, then RHEL and SLES.
 CHRONY_CONF_PATHS = ("/etc/chrony/chrony.conf", "/etc/chrony.conf")
 SOURCE_DIRECTIVES = ("server", "pool", "peer", "refclock")
@@ -196,3 +199,27 @@ def test_a_region_source_is_selected(host: Any, hostvars: dict[str, Any]) -> Non
         f"selected source: {[str(s) for s in selected] or 'none'}; all sources: "
         f"{[str(s) for s in sources] or 'none'}; region servers {expected} = {sorted(allowed)}"
     )
+
+
+# --- Windows Server (one collection per host, judged in windows_timesync.py) ----------------------
+
+
+@pytest.mark.windows
+@pytest.mark.control("ntp_region_servers")
+def test_windows_ntp_region_servers(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_timesync.judge_ntp_region_servers(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
+
+
+@pytest.mark.windows
+@pytest.mark.control("ntp_service_enabled")
+def test_windows_ntp_service_enabled(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_timesync.judge_ntp_service_enabled(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
+
+
+@pytest.mark.windows
+@pytest.mark.control("ntp_source_selected")
+def test_windows_ntp_source_selected(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_timesync.judge_ntp_source_selected(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)

@@ -24,6 +24,7 @@ from driftvakt.catalog import controls
 from driftvakt.inventory import Target, forget_host_variables
 from driftvakt.progress import Progress
 from driftvakt.results import Result, Status, write_json_atomic
+from driftvakt.suites import suites_dir
 from driftvakt.transport import Output, Transport, TransportError
 
 if TYPE_CHECKING:
@@ -211,7 +212,8 @@ def collect(
                     reads[pool.submit(fetch, name, missing)] = name
 
     try:
-        run_checks(project / "tests", inventory, project, drive, secrets)
+        checks = suites_dir()
+        run_checks(checks, inventory, checks.parent, drive, secrets)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         for transport in transports.values():

@@ -23,7 +23,8 @@ class Trace:
     task_names: dict[str, list[str]] = field(default_factory=dict)  # id -> files
     task_tags: dict[str, list[str]] = field(default_factory=dict)
     untagged: list[str] = field(default_factory=list)  # "file: task name" lacking its id tag
-    checks: dict[str, list[str]] = field(default_factory=dict)
+    checks: dict[str, list[str]] = field(default_factory=dict)  # id -> check files
+    windows_checks: dict[str, list[str]] = field(default_factory=dict)  # those marked windows
 
 
 def _tasks(node: Any) -> Iterator[dict[str, Any]]:
@@ -61,18 +62,43 @@ def scan_roles(roles: Path, trace: Trace) -> None:
                 trace.untagged.append(f"{rel}: {task['name']}")
 
 
+def _control_id(node: ast.AST) -> str | None:
+    """The ID in a ``….control("<id>")`` call, else None."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "control"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    ):
+        return str(node.args[0].value)
+    return None
+
+
+def _marks_windows(node: ast.AST) -> bool:
+    """A ``….windows`` mark (decorator or module ``pytestmark``) somewhere in ``node``."""
+    return any(isinstance(n, ast.Attribute) and n.attr == "windows" for n in ast.walk(node))
+
+
 def scan_checks(tests: Path, trace: Trace) -> None:
     for path in sorted(tests.glob("test_*.py")):
         tree = ast.parse(path.read_text("utf-8"))
+        module_windows = any(
+            isinstance(n, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in n.targets)
+            and _marks_windows(n.value)
+            for n in tree.body
+        )
         for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "control"
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-            ):
-                trace.checks.setdefault(str(node.args[0].value), []).append(path.name)
+            if cid := _control_id(node):
+                trace.checks.setdefault(cid, []).append(path.name)
+        for func in tree.body:
+            if not isinstance(func, ast.FunctionDef):
+                continue
+            windows = module_windows or any(_marks_windows(d) for d in func.decorator_list)
+            for decorator in func.decorator_list:
+                if windows and (cid := _control_id(decorator)):
+                    trace.windows_checks.setdefault(cid, []).append(path.name)
 
 
 def trace(project: Path) -> Trace:

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-# labkit and friends are plain helper modules beside the tests
-sys.path.insert(0, str(Path(__file__).parent))
-
+# labkit and friends are plain helper modules beside the tests: pytest's default import mode
+# puts this folder (no __init__.py) on sys.path before it imports this conftest.
 from labkit import PROJECT, driftvakt, playbook
 
 CI_LAB, CI_HOSTS = "ci", 3

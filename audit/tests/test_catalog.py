@@ -32,19 +32,13 @@ def test_control_has_a_named_and_tagged_role_task(cid: str) -> None:
     assert TRACE.task_tags.get(cid), f"role tasks named for {cid} lack the tag {cid}"
 
 
-# A Windows check is one marked ``windows`` (module-wide ``pytestmark``, tests/test_windows.py).
-WINDOWS_CHECK_FILES = {
-    p.name
-    for p in (PROJECT / "tests").glob("test_*.py")
-    if "pytestmark = pytest.mark.windows" in p.read_text("utf-8")
-}
-
-
 @pytest.mark.parametrize("cid", list(controls()))
 def test_control_has_one_linux_check_and_at_most_one_windows_check(cid: str) -> None:
-    files = TRACE.checks.get(cid, [])
-    windows = [f for f in files if f in WINDOWS_CHECK_FILES]
-    linux = [f for f in files if f not in WINDOWS_CHECK_FILES]
+    # A Windows check is one marked ``windows``, beside the Linux checks of its concern.
+    windows = TRACE.windows_checks.get(cid, [])
+    linux = list(TRACE.checks.get(cid, []))
+    for name in windows:
+        linux.remove(name)
     platforms = controls()[cid].platforms
     assert len(linux) == (0 if platforms == ("windows",) else 1), f"Linux checks: {linux}"
     assert len(windows) == (1 if "windows" in platforms else 0), f"Windows checks: {windows}"

@@ -7,11 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
-from test_parse_timesync import check_module
 
 from driftvakt.lab import pki
-
-certs = check_module("test_crypto").certs
+from driftvakt_checks import certificates as certs
 
 
 def test_the_lab_ca_issues_certificates_the_check_accepts(tmp_path: Path) -> None:

@@ -13,14 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_parse_timesync import check_module
+
+from driftvakt_checks import accounts_inventory as INVENTORY
+from driftvakt_checks import accounts_rights as RIGHTS
+from driftvakt_checks import test_accounts as CHECK
 
 PROJECT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(PROJECT / "tests"))
-RIGHTS = check_module("accounts_rights")
-INVENTORY = check_module("accounts_inventory")
-CHECK = check_module("test_accounts")
-sys.path.remove(str(PROJECT / "tests"))
 SCRIPT = PROJECT / "roles" / "accounts" / "files" / "find_default_passwords.py"
 
 USER_DB = """\

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from test_parse_timesync import check_module
-
-UNITS = check_module("systemd_units")
-CHECK = check_module("test_antivirus")
+from driftvakt_checks import systemd_units as UNITS
+from driftvakt_checks import test_antivirus as CHECK
 
 
 def test_units_running_disabled_and_absent() -> None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from test_parse_timesync import check_module
 
-UNITS = check_module("systemd_units")
-CHECK = check_module("test_backup")
+from driftvakt_checks import systemd_units as UNITS
+from driftvakt_checks import test_backup as CHECK
 
 
 @pytest.mark.parametrize(

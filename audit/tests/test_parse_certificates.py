@@ -14,9 +14,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
-from test_parse_timesync import check_module
 
-CHECK = check_module("test_crypto")
+from driftvakt_checks import test_crypto as CHECK
+
 certs = CHECK.certs
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from test_parse_timesync import check_module
-
-CHECK = check_module("test_crypto")
+from driftvakt_checks import test_crypto as CHECK
 
 
 def test_policy_base() -> None:

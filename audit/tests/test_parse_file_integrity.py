@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from test_parse_timesync import check_module
-
-CHECK = check_module("test_file_integrity")
+from driftvakt_checks import test_file_integrity as CHECK
 
 # AIDE 0.18.3 (Debian 12) `--path-check` for a selected file and an excluded directory.
 PATH_CHECK = """\

@@ -1,4 +1,4 @@
-"""Unit tests of tests/firewall_rules.py (the parsing behind tests/test_firewall.py).
+"""Unit tests of the firewall parsing and judging behind tests/test_firewall.py (firewall_*.py).
 
 The inputs reproduce output captured on a lab host (Debian 12, nftables 1.0.6, firewalld
 1.3.3) after the firewall role converged it, and the same hosts after the drift scenarios.
@@ -7,28 +7,16 @@ The inputs reproduce output captured on a lab host (Debian 12, nftables 1.0.6, f
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-
-def _load() -> ModuleType:
-    path = Path(__file__).resolve().parents[2] / "tests" / "firewall_rules.py"
-    spec = importlib.util.spec_from_file_location("firewall_rules", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["firewall_rules"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fw = _load()
+from driftvakt_checks import firewall_firewalld as firewalld
+from driftvakt_checks import firewall_model as model
+from driftvakt_checks import firewall_nft as nftables
+from driftvakt_checks import firewall_paths as fwpaths
+from driftvakt_checks import firewall_state as fwstate
 
 PATHS = [
     {
@@ -53,11 +41,11 @@ PATHS = [
         "port": 5432,
     },
 ]
-HOST = fw.host_networks(["10.77.1.11"])
+HOST = fwpaths.host_networks(["10.77.1.11"])
 
 
 def _paths() -> Any:
-    return fw.host_paths(PATHS, "lab-01", ["lab"])
+    return fwpaths.host_paths(PATHS, "lab-01", ["lab"])
 
 
 # ------------------------------------------------------------------ nftables
@@ -198,28 +186,28 @@ def _with(*objects: dict[str, Any], policy: str | None = None) -> dict[str, Any]
 
 def test_host_paths_keep_only_paths_ending_here() -> None:
     assert [p.name for p in _paths()] == ["management-ssh", "syslog-relay"]
-    assert [p.name for p in fw.host_paths(PATHS, "db-01", ["dbservers"])] == [
+    assert [p.name for p in fwpaths.host_paths(PATHS, "db-01", ["dbservers"])] == [
         "management-ssh",
         "db",
     ]
 
 
 def test_nft_converged_host_passes_both() -> None:
-    chains = fw.nft_input_chains(json.dumps(GOOD))
+    chains = nftables.nft_input_chains(json.dumps(GOOD))
     assert [(c.where, c.policy) for c in chains] == [("inet driftvakt input", "drop")]
-    assert fw.deny_covers_both_families(chains)
-    rules = fw.nft_accept_rules(GOOD)
+    assert nftables.deny_covers_both_families(chains)
+    rules = nftables.nft_accept_rules(GOOD)
     assert len(rules) == 6
-    assert fw.unapproved(rules, _paths(), HOST) == []
-    assert fw.missing(rules, _paths(), HOST) == []
+    assert model.unapproved(rules, _paths(), HOST) == []
+    assert model.missing(rules, _paths(), HOST) == []
 
 
 def test_nft_policy_accept_fails_default_deny_only() -> None:
     data = _with(policy="accept")  # nft chain inet driftvakt input '{ policy accept; }'
-    assert not fw.deny_covers_both_families(fw.nft_input_chains(data))
-    rules = fw.nft_accept_rules(data)
-    assert fw.unapproved(rules, _paths(), HOST) == []
-    assert fw.missing(rules, _paths(), HOST) == []
+    assert not nftables.deny_covers_both_families(nftables.nft_input_chains(data))
+    rules = nftables.nft_accept_rules(data)
+    assert model.unapproved(rules, _paths(), HOST) == []
+    assert model.missing(rules, _paths(), HOST) == []
 
 
 def test_nft_ip_only_drop_chain_leaves_ipv6_open() -> None:
@@ -238,13 +226,13 @@ def test_nft_ip_only_drop_chain_leaves_ipv6_open() -> None:
             }
         ]
     }
-    assert not fw.deny_covers_both_families(fw.nft_input_chains(data))
+    assert not nftables.deny_covers_both_families(nftables.nft_input_chains(data))
 
 
 def test_nft_unknown_accept_rule_is_named() -> None:
     data = _with(_rule(11, [_match("tcp", "dport", 8080), ACCEPT]))  # nft add rule ... 8080
-    assert fw.deny_covers_both_families(fw.nft_input_chains(data))
-    extra = fw.unapproved(fw.nft_accept_rules(data), _paths(), HOST)
+    assert nftables.deny_covers_both_families(nftables.nft_input_chains(data))
+    extra = model.unapproved(nftables.nft_accept_rules(data), _paths(), HOST)
     assert extra == ["inet driftvakt input (handle 11): tcp dport 8080 accept"]
 
 
@@ -293,7 +281,7 @@ def test_nft_unknown_accept_rule_is_named() -> None:
 )
 def test_nft_rules_outside_a_path_fail(exprs: list[dict[str, Any]], why: str) -> None:
     data = _with(_rule(12, [*exprs, ACCEPT]))
-    assert len(fw.unapproved(fw.nft_accept_rules(data), _paths(), HOST)) == 1, why
+    assert len(model.unapproved(nftables.nft_accept_rules(data), _paths(), HOST)) == 1, why
 
 
 def test_nft_narrower_rule_is_approved() -> None:
@@ -309,7 +297,7 @@ def test_nft_narrower_rule_is_approved() -> None:
             ],
         )
     )
-    assert fw.unapproved(fw.nft_accept_rules(data), _paths(), HOST) == []
+    assert model.unapproved(nftables.nft_accept_rules(data), _paths(), HOST) == []
 
 
 def test_nft_missing_path_is_named() -> None:
@@ -317,9 +305,9 @@ def test_nft_missing_path_is_named() -> None:
     data["nftables"] = [
         o for o in data["nftables"] if o.get("rule", {}).get("comment") != "syslog-relay"
     ]
-    rules = fw.nft_accept_rules(data)
-    assert fw.unapproved(rules, _paths(), HOST) == []
-    assert fw.missing(rules, _paths(), HOST) == ["syslog-relay (10.77.1.0/24 -> udp/514)"]
+    rules = nftables.nft_accept_rules(data)
+    assert model.unapproved(rules, _paths(), HOST) == []
+    assert model.missing(rules, _paths(), HOST) == ["syslog-relay (10.77.1.0/24 -> udp/514)"]
 
 
 def test_nft_accept_behind_a_jump_is_found() -> None:
@@ -328,7 +316,7 @@ def test_nft_accept_behind_a_jump_is_found() -> None:
         _rule(21, [_match("ip", "saddr", "10.77.1.5"), {"jump": {"target": "extra"}}]),
         _rule(22, [_match("tcp", "dport", 9000), ACCEPT], chain="extra"),
     )
-    extra = fw.unapproved(fw.nft_accept_rules(data), _paths(), HOST)
+    extra = model.unapproved(nftables.nft_accept_rules(data), _paths(), HOST)
     assert extra == [
         "inet driftvakt extra (handle 22): ip saddr 10.77.1.5 jump extra -> tcp dport 9000 accept"
     ]
@@ -419,16 +407,16 @@ allow-host-ipv6 (active)
 \trule family="ipv6" icmp-type name="router-advertisement" accept
 \trule family="ipv6" icmp-type name="redirect" accept
 """  # noqa: W291
-FW_HOST = fw.host_networks(["10.77.1.13"])
-FW_PATHS = fw.host_paths(PATHS[:1], "lab-03", ["lab"])
+FW_HOST = fwpaths.host_networks(["10.77.1.13"])
+FW_PATHS = fwpaths.host_paths(PATHS[:1], "lab-03", ["lab"])
 
 
 def _zone(text: str = ZONES, name: str = "driftvakt") -> Any:
-    return fw.parse_firewalld_listing(text)[name]
+    return firewalld.parse_firewalld_listing(text)[name]
 
 
 def test_firewalld_listing_parses_zones_and_rich_rules() -> None:
-    zones = fw.parse_firewalld_listing(ZONES)
+    zones = firewalld.parse_firewalld_listing(ZONES)
     assert set(zones) == {"block", "driftvakt", "public", "trusted"}
     assert zones["trusted"].active
     assert not zones["driftvakt"].active
@@ -441,7 +429,7 @@ def test_firewalld_listing_parses_zones_and_rich_rules() -> None:
 
 
 def test_rich_rule_parse() -> None:
-    rule = fw.parse_rich_rule(
+    rule = firewalld.parse_rich_rule(
         'rule family="ipv4" source NOT address="10.0.0.0/8" service name="ssh" '
         'log prefix="ssh in" level="info" limit value="1/m" accept'
     )
@@ -456,12 +444,12 @@ def test_rich_rule_parse() -> None:
 
 
 def test_firewalld_converged_zone_and_policy_pass() -> None:
-    rules = fw.firewalld_accepts(_zone())
-    policies = fw.parse_firewalld_listing(POLICIES)
-    assert fw.policy_reaches_host(policies["allow-host-ipv6"], ["driftvakt"])
-    rules += fw.firewalld_accepts(policies["allow-host-ipv6"], kind="policy")
-    assert fw.unapproved(rules, FW_PATHS, FW_HOST) == []
-    assert fw.missing(rules, FW_PATHS, FW_HOST) == []
+    rules = firewalld.firewalld_accepts(_zone())
+    policies = firewalld.parse_firewalld_listing(POLICIES)
+    assert firewalld.policy_reaches_host(policies["allow-host-ipv6"], ["driftvakt"])
+    rules += firewalld.firewalld_accepts(policies["allow-host-ipv6"], kind="policy")
+    assert model.unapproved(rules, FW_PATHS, FW_HOST) == []
+    assert model.missing(rules, FW_PATHS, FW_HOST) == []
 
 
 def test_firewalld_runtime_port_is_named() -> None:  # firewall-cmd --add-port=8080/tcp
@@ -471,18 +459,18 @@ def test_firewalld_runtime_port_is_named() -> None:  # firewall-cmd --add-port=8
             "  ports: 8080/tcp\n  protocols: \n  forward: no",
         )
     )
-    extra = fw.unapproved(fw.firewalld_accepts(zone), FW_PATHS, FW_HOST)
+    extra = model.unapproved(firewalld.firewalld_accepts(zone), FW_PATHS, FW_HOST)
     assert extra == ["firewalld zone driftvakt: port 8080/tcp (any source)"]
 
 
 def test_firewalld_stock_public_zone_fails() -> None:
-    extra = fw.unapproved(fw.firewalld_accepts(_zone(name="public")), FW_PATHS, FW_HOST)
+    extra = model.unapproved(firewalld.firewalld_accepts(_zone(name="public")), FW_PATHS, FW_HOST)
     assert extra == [
         "firewalld zone public: service dhcpv6-client (any source)",
         "firewalld zone public: service ssh (any source)",
         "firewalld zone public: all ICMP types except blocked (none)",
     ]
-    assert fw.missing(fw.firewalld_accepts(_zone(name="public")), FW_PATHS, FW_HOST) == [
+    assert model.missing(firewalld.firewalld_accepts(_zone(name="public")), FW_PATHS, FW_HOST) == [
         "management-ssh (10.77.1.1/32 -> tcp/22)"
     ]
 
@@ -494,13 +482,13 @@ def test_firewalld_icmp_router_advertisement_opens_ipv4_type() -> None:
             "parameter-problem router-advertisement time-exceeded",
         )
     )
-    extra = fw.unapproved(fw.firewalld_accepts(zone), FW_PATHS, FW_HOST)
+    extra = model.unapproved(firewalld.firewalld_accepts(zone), FW_PATHS, FW_HOST)
     assert extra == ["firewalld zone driftvakt: icmp router-advertisement (ipv4)"]
 
 
 def test_firewalld_targets() -> None:
-    assert {"DROP", "REJECT", "%%REJECT%%", "default"} == fw.DENY_TARGETS
-    assert _zone(name="trusted").fields["target"] not in fw.DENY_TARGETS
+    assert {"DROP", "REJECT", "%%REJECT%%", "default"} == model.DENY_TARGETS
+    assert _zone(name="trusted").fields["target"] not in model.DENY_TARGETS
 
 
 # ------------------------------------------------------------------ the one state read
@@ -513,12 +501,14 @@ def test_state_of_an_nftables_host() -> None:
         + json.dumps(GOOD)
         + "\n## nft-rc 0\n"
     )
-    state = fw.parse_state(text)
+    state = fwstate.parse_state(text)
     assert state.backend == "nftables"
-    assert state.units["firewalld"] == fw.Unit("inactive", "")
-    assert state.units["nftables"] == fw.Unit("active", "enabled")
+    assert state.units["firewalld"] == fwstate.Unit("inactive", "")
+    assert state.units["nftables"] == fwstate.Unit("active", "enabled")
     assert state.sections["nft-rc"] == "0"
-    assert fw.nft_accept_rules(json.loads(state.sections["nft"])) == fw.nft_accept_rules(GOOD)
+    assert nftables.nft_accept_rules(
+        json.loads(state.sections["nft"])
+    ) == nftables.nft_accept_rules(GOOD)
 
 
 def test_state_of_a_firewalld_host() -> None:
@@ -531,17 +521,17 @@ def test_state_of_a_firewalld_host() -> None:
         + "## policies\n"
         + POLICIES
     )
-    state = fw.parse_state(text)
+    state = fwstate.parse_state(text)
     assert state.backend == "firewalld"
-    assert state.units["nftables"] == fw.Unit("inactive", "masked")
+    assert state.units["nftables"] == fwstate.Unit("inactive", "masked")
     assert state.sections["default-zone"].strip() == "driftvakt"
-    zones = fw.parse_firewalld_listing(state.sections["zones"])
+    zones = firewalld.parse_firewalld_listing(state.sections["zones"])
     assert zones["driftvakt"].fields["target"] == "DROP"
-    assert "allow-host-ipv6" in fw.parse_firewalld_listing(state.sections["policies"])
+    assert "allow-host-ipv6" in firewalld.parse_firewalld_listing(state.sections["policies"])
 
 
 def test_state_command_reads_both_backends_in_one_go() -> None:
-    command = fw.STATE_COMMAND
+    command = fwstate.STATE_COMMAND
     assert "\n" not in command
     for read in (
         "systemctl is-active",
@@ -590,17 +580,17 @@ def _foreign(policy: str, *rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def test_nft_judge_converged_host() -> None:
-    assert fw.nft_judge(GOOD, _paths(), HOST) == ([], [])
+    assert nftables.nft_judge(GOOD, _paths(), HOST) == ([], [])
 
 
 def test_nft_judge_ignores_accepts_a_drop_chain_still_blocks() -> None:
     data = _with(*_foreign("accept", [_match("tcp", "dport", 8080), ACCEPT]))
-    assert fw.nft_judge(data, _paths(), HOST) == ([], [])
+    assert nftables.nft_judge(data, _paths(), HOST) == ([], [])
 
 
 def test_nft_judge_foreign_drop_chain_must_also_open_the_paths() -> None:
     data = _with(*_foreign("drop", [_match("tcp", "dport", 8080), ACCEPT]))
-    extra, absent = fw.nft_judge(data, _paths(), HOST)
+    extra, absent = nftables.nft_judge(data, _paths(), HOST)
     assert extra == ["ip other in (handle 2): tcp dport 8080 accept"]
     assert absent == [
         "management-ssh (10.77.1.1/32 -> tcp/22) in ip other in",
@@ -609,14 +599,14 @@ def test_nft_judge_foreign_drop_chain_must_also_open_the_paths() -> None:
 
 
 def test_nft_judge_policy_accept_leaves_paths_to_the_other_control() -> None:
-    assert fw.nft_judge(_with(policy="accept"), _paths(), HOST) == ([], [])
+    assert nftables.nft_judge(_with(policy="accept"), _paths(), HOST) == ([], [])
     data = _with(_rule(11, [_match("tcp", "dport", 8080), ACCEPT]), policy="accept")
-    assert fw.nft_judge(data, _paths(), HOST)[0] == [
+    assert nftables.nft_judge(data, _paths(), HOST)[0] == [
         "inet driftvakt input (handle 11): tcp dport 8080 accept"
     ]
 
 
 def test_nft_judge_empty_ruleset_misses_every_path() -> None:
-    extra, absent = fw.nft_judge({"nftables": []}, _paths(), HOST)
+    extra, absent = nftables.nft_judge({"nftables": []}, _paths(), HOST)
     assert extra == []
     assert len(absent) == 2

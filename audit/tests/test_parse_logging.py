@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from test_parse_timesync import check_module
-
-CHECK = check_module("test_logging")
+from driftvakt_checks import logging_auditd as AUDITD
+from driftvakt_checks import logging_rsyslog as RSYSLOG
+from driftvakt_checks import test_logging as CHECK
 
 # Debian 12's stock /etc/rsyslog.conf (abridged): legacy include, no forwarding.
 DEBIAN_RSYSLOG_CONF = """\
@@ -68,23 +68,23 @@ DEBIAN_STOCK_RULES = """\
 
 
 def test_rendered_forwards_are_tcp_with_disk_queues() -> None:
-    forwards = CHECK.parse_forwards(DRIFTVAKT_CONF)
+    forwards = RSYSLOG.parse_forwards(DRIFTVAKT_CONF)
     assert [(f.selector, f.target, f.port, f.protocol, f.disk_queue) for f in forwards] == [
         ("auth.*;authpriv.*", "10.77.160.2", "514", "tcp", True),
         (None, "10.77.160.2", "514", "tcp", True),
     ]
-    assert CHECK.selector_covers(forwards[0].selector, "authpriv")
-    assert not CHECK.selector_covers(forwards[1].selector, "authpriv")
+    assert RSYSLOG.selector_covers(forwards[0].selector, "authpriv")
+    assert not RSYSLOG.selector_covers(forwards[1].selector, "authpriv")
 
 
 def test_stock_configs_forward_nothing_and_include_rsyslog_d() -> None:
-    assert CHECK.parse_forwards(DEBIAN_RSYSLOG_CONF) == []
-    assert CHECK.parse_includes(DEBIAN_RSYSLOG_CONF) == ["/etc/rsyslog.d/*.conf"]
-    assert CHECK.parse_includes(RHEL9_INCLUDE) == ["/etc/rsyslog.d/*.conf"]
+    assert RSYSLOG.parse_forwards(DEBIAN_RSYSLOG_CONF) == []
+    assert RSYSLOG.parse_includes(DEBIAN_RSYSLOG_CONF) == ["/etc/rsyslog.d/*.conf"]
+    assert RSYSLOG.parse_includes(RHEL9_INCLUDE) == ["/etc/rsyslog.d/*.conf"]
 
 
 def test_legacy_forwards_are_found_and_comments_ignored() -> None:
-    forwards = CHECK.parse_forwards(LEGACY_FORWARDS)
+    forwards = RSYSLOG.parse_forwards(LEGACY_FORWARDS)
     assert [(f.selector, f.target, f.port, f.protocol) for f in forwards] == [
         ("*.*", "198.51.100.9", "10514", "udp"),
         ("authpriv.*;local7.none", "2001:db8::5", "6514", "tcp"),
@@ -94,11 +94,11 @@ def test_legacy_forwards_are_found_and_comments_ignored() -> None:
 
 
 def test_selector_coverage() -> None:
-    assert CHECK.selector_covers("*.*", "auth")
-    assert CHECK.selector_covers("auth,authpriv.*", "authpriv")
-    assert not CHECK.selector_covers("*.*;auth,authpriv.none", "auth")
-    assert not CHECK.selector_covers("mail.*", "auth")
-    assert not CHECK.selector_covers(None, "auth")
+    assert RSYSLOG.selector_covers("*.*", "auth")
+    assert RSYSLOG.selector_covers("auth,authpriv.*", "authpriv")
+    assert not RSYSLOG.selector_covers("*.*;auth,authpriv.none", "auth")
+    assert not RSYSLOG.selector_covers("mail.*", "auth")
+    assert not RSYSLOG.selector_covers(None, "auth")
 
 
 def test_split_dump() -> None:
@@ -108,8 +108,8 @@ def test_split_dump() -> None:
 
 
 def test_loaded_rules_record_every_security_event() -> None:
-    rules = CHECK.parse_audit_rules(AUDITCTL_LOADED)
-    assert CHECK.missing_audit_events(rules) == []
+    rules = AUDITD.parse_audit_rules(AUDITCTL_LOADED)
+    assert AUDITD.missing_audit_events(rules) == []
     sudo = next(r for r in rules if r.fields.get("path") == "/usr/bin/sudo")
     assert (sudo.perms, sudo.key) == ("x", "driftvakt_privileged")
     time_rule = next(r for r in rules if "adjtimex" in r.syscalls)
@@ -118,15 +118,15 @@ def test_loaded_rules_record_every_security_event() -> None:
 
 
 def test_stock_rules_record_nothing() -> None:
-    assert CHECK.parse_audit_rules(DEBIAN_STOCK_RULES) == []
-    assert len(CHECK.missing_audit_events([])) == 11
+    assert AUDITD.parse_audit_rules(DEBIAN_STOCK_RULES) == []
+    assert len(AUDITD.missing_audit_events([])) == 11
 
 
 def test_a_read_only_watch_or_missing_syscall_does_not_count() -> None:
     text = AUDITCTL_LOADED.replace("-w /etc/shadow -p wa", "-w /etc/shadow -p r").replace(
         "adjtimex,settimeofday,clock_settime", "adjtimex,settimeofday"
     )
-    missing = CHECK.missing_audit_events(CHECK.parse_audit_rules(text))
+    missing = AUDITD.missing_audit_events(AUDITD.parse_audit_rules(text))
     assert missing == [
         "clock changes: b64 adjtimex, settimeofday, clock_settime",
         "account changes: writes to /etc/shadow",
@@ -138,4 +138,4 @@ def test_execve_rule_with_exe_counts_as_privilege_use() -> None:
         "-a always,exit -S all -F path=/usr/bin/su -F perm=x",
         "-a always,exit -F arch=b64 -S execve -F exe=/usr/bin/su",
     )
-    assert CHECK.missing_audit_events(CHECK.parse_audit_rules(text)) == []
+    assert AUDITD.missing_audit_events(AUDITD.parse_audit_rules(text)) == []

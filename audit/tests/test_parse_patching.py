@@ -7,9 +7,10 @@ import datetime
 import json
 
 import pytest
-from test_parse_timesync import check_module
 
-CHECK = check_module("test_patching")
+from driftvakt_checks import patching_pending as PENDING
+from driftvakt_checks import test_patching as CHECK
+
 HOUR = 3600.0
 
 # apt 2.6 (Debian 12), captured on a lab host: the lab security suite's update pending.
@@ -106,30 +107,32 @@ ZYPPER_ERROR = """\
 
 
 def test_apt_security_upgrades_from_lab_output() -> None:
-    (canary,) = CHECK.parse_apt_simulation(APT_LAB)
-    assert canary == CHECK.AptUpgrade("driftvakt-lab-canary", "1.0", "1.1", ("bookworm-security",))
+    (canary,) = PENDING.parse_apt_simulation(APT_LAB)
+    assert canary == PENDING.AptUpgrade(
+        "driftvakt-lab-canary", "1.0", "1.1", ("bookworm-security",)
+    )
     assert canary.security
 
 
 def test_apt_suites_of_every_release_and_new_packages() -> None:
-    ups = {u.name: u for u in CHECK.parse_apt_simulation(APT_DEBIAN)}
+    ups = {u.name: u for u in PENDING.parse_apt_simulation(APT_DEBIAN)}
     assert set(ups) == {"tzdata", "libssl3", "linux-image-6.1.0-28-amd64"}
     assert not ups["tzdata"].security
     assert ups["libssl3"].suites == ("stable", "stable-security")
     assert ups["libssl3"].security
     assert ups["linux-image-6.1.0-28-amd64"].installed is None
-    assert CHECK.parse_apt_simulation("Reading package lists...\n") == []
+    assert PENDING.parse_apt_simulation("Reading package lists...\n") == []
 
 
 def _record(**packages: dict[str, object]) -> dict[str, dict[str, object]]:
     text = json.dumps({"version": 1, "suites": {}, "packages": packages})
-    parsed: dict[str, dict[str, object]] = CHECK.parse_record(text)
+    parsed: dict[str, dict[str, object]] = PENDING.parse_record(text)
     return parsed
 
 
 def test_debian_dates_by_the_first_seen_record() -> None:
     now = 1_800_000_000.0
-    ups = CHECK.parse_apt_simulation(APT_DEBIAN)
+    ups = PENDING.parse_apt_simulation(APT_DEBIAN)
     record = _record(
         **{
             "libssl3 3.0.15-1~deb12u1": {"first_seen": now - 60 * HOUR, "after": None},
@@ -139,13 +142,13 @@ def test_debian_dates_by_the_first_seen_record() -> None:
             },
         }
     )
-    pending = {p.what.split()[0]: p for p in CHECK.debian_pending(ups, record, now)}
+    pending = {p.what.split()[0]: p for p in PENDING.debian_pending(ups, record, now)}
     assert set(pending) == {"libssl3", "linux-image-6.1.0-28-amd64"}  # tzdata: not security
     assert pending["libssl3"].age_hours == pytest.approx(60)
     assert not pending["libssl3"].exact  # in the suite the first time the host looked
     assert pending["linux-image-6.1.0-28-amd64"].age_hours == pytest.approx(10)
     assert pending["linux-image-6.1.0-28-amd64"].exact
-    overdue, undecided, within = CHECK.verdict(list(pending.values()), 48)
+    overdue, undecided, within = PENDING.verdict(list(pending.values()), 48)
     assert len(overdue) == 1 and overdue[0].startswith("libssl3 3.0.14-1~deb12u2 -> 3.0.15")
     assert "at least 60.0 h ago" in overdue[0]
     assert undecided == []
@@ -153,20 +156,20 @@ def test_debian_dates_by_the_first_seen_record() -> None:
 
 
 def test_debian_without_record_is_undecided() -> None:
-    ups = CHECK.parse_apt_simulation(APT_LAB)
-    (missing,) = CHECK.debian_pending(ups, None, 0.0)
+    ups = PENDING.parse_apt_simulation(APT_LAB)
+    (missing,) = PENDING.debian_pending(ups, None, 0.0)
     assert missing.age_hours is None and "no record file" in missing.released
-    (absent,) = CHECK.debian_pending(ups, _record(), 0.0)
+    (absent,) = PENDING.debian_pending(ups, _record(), 0.0)
     assert "not in the record" in absent.released
-    assert CHECK.verdict([missing], 48)[1]
+    assert PENDING.verdict([missing], 48)[1]
     # A lower bound within the limit decides nothing either.
     young = _record(**{"driftvakt-lab-canary 1.1": {"first_seen": -10 * HOUR, "after": None}})
-    (bound,) = CHECK.debian_pending(ups, young, 0.0)
-    assert CHECK.verdict([bound], 48) == ([], [CHECK._describe(bound)], [])
+    (bound,) = PENDING.debian_pending(ups, young, 0.0)
+    assert PENDING.verdict([bound], 48) == ([], [PENDING._describe(bound)], [])
 
 
 def test_dnf_critical_advisories_and_dates() -> None:
-    advisories = CHECK.parse_dnf_list(DNF_LIST)
+    advisories = PENDING.parse_dnf_list(DNF_LIST)
     assert advisories == {
         "RHSA-2024:3339": [
             "glibc-2.34-100.el9_4.2.x86_64",
@@ -174,14 +177,14 @@ def test_dnf_critical_advisories_and_dates() -> None:
         ],
         "RHSA-2024:4083": ["openssh-8.7p1-38.el9_4.1.x86_64"],
     }
-    dates = CHECK.parse_dnf_info(DNF_INFO)
+    dates = PENDING.parse_dnf_info(DNF_INFO)
     assert dates == {
         "RHSA-2024:3339": datetime.datetime(2024, 5, 23, 7, 11, 45),
         "RHSA-2024:4083": datetime.datetime(2024, 6, 25, 14, 2, 10),
     }
     now = datetime.datetime(2024, 6, 26, 0, 2, 10)  # host local time
-    pending = CHECK.redhat_pending(advisories, dates, now)
-    overdue, undecided, within = CHECK.verdict(pending, 48)
+    pending = PENDING.redhat_pending(advisories, dates, now)
+    overdue, undecided, within = PENDING.verdict(pending, 48)
     assert len(overdue) == 1 and overdue[0].startswith("RHSA-2024:3339 (glibc-2.34")
     assert within == [
         "RHSA-2024:4083 (openssh-8.7p1-38.el9_4.1.x86_64): released 2024-06-25 14:02 "
@@ -194,32 +197,32 @@ def test_dnf_ignores_other_severities_and_noise() -> None:
     text = (
         "Updating Subscription Management repositories.\nRHSA-2024:1 Important/Sec. a-1-1.x86_64\n"
     )
-    assert CHECK.parse_dnf_list(text) == {}
-    undated = CHECK.redhat_pending({"RHSA-2024:9": ["x-1-1.noarch"]}, {}, datetime.datetime.now())
-    assert CHECK.verdict(undated, 48)[1]
+    assert PENDING.parse_dnf_list(text) == {}
+    undated = PENDING.redhat_pending({"RHSA-2024:9": ["x-1-1.noarch"]}, {}, datetime.datetime.now())
+    assert PENDING.verdict(undated, 48)[1]
 
 
 def test_zypper_critical_security_patches_by_issue_date() -> None:
-    patches = CHECK.parse_zypper_patches(ZYPPER)
+    patches = PENDING.parse_zypper_patches(ZYPPER)
     assert [p.name for p in patches] == [
         "SUSE-SLE-Module-Basesystem-15-SP6-2024-2274",
         "SUSE-SLE-Module-Basesystem-15-SP6-2024-2190",
     ]
     assert patches[0].issued == 1719838800
-    pending = CHECK.suse_pending(patches, 1719838800 + 60 * HOUR)
+    pending = PENDING.suse_pending(patches, 1719838800 + 60 * HOUR)
     assert len(pending) == 1  # "important" is not critical
-    overdue, _, _ = CHECK.verdict(pending, 48)
+    overdue, _, _ = PENDING.verdict(pending, 48)
     assert overdue == [
         "SUSE-SLE-Module-Basesystem-15-SP6-2024-2274 (Security update for openssh): issued "
         "2024-07-01 13:00 UTC, 60.0 h ago"
     ]
-    assert CHECK.verdict(CHECK.suse_pending(patches, 1719838800 + 10 * HOUR), 48)[0] == []
+    assert PENDING.verdict(PENDING.suse_pending(patches, 1719838800 + 10 * HOUR), 48)[0] == []
 
 
 def test_zypper_nothing_pending_and_errors() -> None:
-    assert CHECK.parse_zypper_patches(ZYPPER_NONE) == []
+    assert PENDING.parse_zypper_patches(ZYPPER_NONE) == []
     with pytest.raises(RuntimeError, match="is invalid"):
-        CHECK.parse_zypper_patches(ZYPPER_ERROR)
+        PENDING.parse_zypper_patches(ZYPPER_ERROR)
 
 
 @pytest.mark.parametrize("value", [0, -5, "48", True, None])

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-from test_parse_timesync import check_module
+from driftvakt_checks import test_platform as CHECK
 
-CHECK = check_module("test_platform")
 LIFECYCLE = Path(CHECK.__file__).with_name("platform_lifecycle.yml").read_text()
 
 DEBIAN12 = """\

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from test_parse_timesync import check_module
-
-CHECK = check_module("test_services")
+from driftvakt_checks import services_apps as APPS
+from driftvakt_checks import services_listeners as LISTEN
+from driftvakt_checks import services_packages as PACKAGES
 
 # `ss -Hltunp` on a converged Debian 12 lab host, plus the drift's rogue listener.
 SS = """\
@@ -20,7 +20,7 @@ SSHD = [{"port": 22, "proto": "tcp", "process": "sshd"}]
 
 
 def test_ss_lines() -> None:
-    listeners = CHECK.parse_ss(SS)
+    listeners = LISTEN.parse_ss(SS)
     assert len(listeners) == 6
     assert listeners[1] == {
         "proto": "udp",
@@ -34,25 +34,25 @@ def test_ss_lines() -> None:
 
 
 def test_rogue_listener_is_unapproved_and_loopback_is_allowed() -> None:
-    rogue = CHECK.unapproved(CHECK.parse_ss(SS), SSHD, True)
+    rogue = LISTEN.unapproved(LISTEN.parse_ss(SS), SSHD, True)
     assert [(s["proto"], s["port"], s["process"]) for s in rogue] == [("tcp", 9999, "python3")]
 
 
 def test_loopback_counts_when_not_allowed() -> None:
-    rogue = CHECK.unapproved(CHECK.parse_ss(SS), SSHD, False)
+    rogue = LISTEN.unapproved(LISTEN.parse_ss(SS), SSHD, False)
     assert sorted({s["port"] for s in rogue}) == [53, 323, 9999]
 
 
 def test_process_must_match_when_named() -> None:
     ss = 'tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(("dropbear",pid=7,fd=3))\n'
-    assert CHECK.unapproved(CHECK.parse_ss(ss), SSHD, True)
-    assert not CHECK.unapproved(CHECK.parse_ss(ss), [{"port": 22, "proto": "tcp"}], True)
+    assert LISTEN.unapproved(LISTEN.parse_ss(ss), SSHD, True)
+    assert not LISTEN.unapproved(LISTEN.parse_ss(ss), [{"port": 22, "proto": "tcp"}], True)
 
 
 def test_installed_packages() -> None:
     out = "telnetd installed\nopenvpn config-files\nxinetd not-installed\n"
-    assert CHECK.parse_installed(out) == {"telnetd"}
-    assert CHECK.parse_installed("") == set()
+    assert PACKAGES.parse_installed(out) == {"telnetd"}
+    assert PACKAGES.parse_installed("") == set()
 
 
 def test_modprobe_blocked_and_drifted() -> None:
@@ -66,13 +66,13 @@ blacklist sctp
 ==> /lib/modprobe.d/aliases.conf <==
 alias net-pf-10 ipv6
 """
-    rules = CHECK.parse_modprobe(conf)
+    rules = PACKAGES.parse_modprobe(conf)
     assert rules["dccp"] == {
         "install": ["/bin/false"],
         "blacklist": ["/etc/modprobe.d/driftvakt-protocols.conf"],
     }
     assert "tipc" not in rules
-    assert CHECK.parse_modprobe("") == {}
+    assert PACKAGES.parse_modprobe("") == {}
 
 
 # app_services_least_privilege: `systemctl show -p ...` and getent on a Debian 12 lab host,
@@ -103,14 +103,14 @@ labapp:x:998:
 
 
 def _app(show: str, passwd: str = ACCOUNTS, groups: str = GROUPS) -> list[str]:
-    props = CHECK.parse_systemctl_show(show).get("labapp.service")
+    props = APPS.parse_systemctl_show(show).get("labapp.service")
     return list(
-        CHECK.app_problems(
+        APPS.app_problems(
             "labapp.service",
             props,
             "labapp",
-            CHECK.parse_getent(passwd),
-            CHECK.parse_getent(groups),
+            APPS.parse_getent(passwd),
+            APPS.parse_getent(groups),
         )
     )
 

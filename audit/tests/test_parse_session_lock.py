@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from test_parse_timesync import check_module
-
-CHECK = check_module("test_session_lock")
+from driftvakt_checks import test_session_lock as CHECK
 
 
 def test_readonly_timeout_within_the_limit() -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from test_parse_timesync import check_module
-
-CHECK = check_module("test_ssh")
+from driftvakt_checks import test_ssh as CHECK
 
 
 def _sshd_t(lines: list[tuple[str, str | tuple[str, ...]]]) -> str:

@@ -2,30 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
-PROJECT = Path(__file__).resolve().parents[2]
-
-
-def check_module(name: str) -> ModuleType:
-    """A compliance check module from tests/, imported under a private name."""
-    path = PROJECT / "tests" / f"{name}.py"
-    # Checks import their sibling helpers (systemd_units, ...) as they do in an audit.
-    if str(path.parent) not in sys.path:
-        sys.path.append(str(path.parent))
-    spec = importlib.util.spec_from_file_location(f"_driftvakt_check_{name}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-CHECK = check_module("test_timesync")
+from driftvakt_checks import test_timesync as CHECK
 
 # chrony 4.3 (Debian 12) on a lab host: the region server selected, a foreign one unreachable.
 SOURCES_DRIFTED = """\

@@ -7,13 +7,12 @@ from typing import Any
 
 import pytest
 import yaml
-from test_parse_backup import CHECK
-from test_parse_timesync import check_module
 
 from driftvakt.rendering import FAMILY_FACTS, family_vars, role_vars
+from driftvakt_checks import test_backup as CHECK
+from driftvakt_checks import windows_backup as WINDOWS_CHECK
 
 PROJECT = Path(__file__).resolve().parents[2]
-WINDOWS_CHECK = check_module("windows_facts")
 ROLE = PROJECT / "roles" / "backup"
 
 
@@ -45,7 +44,7 @@ def test_agent_choices_are_the_agents_the_check_knows() -> None:
 
 
 # --- Windows: tasks/windows.yml with vars/Windows.yml (the table itself is compared with the
-# check's in test_windows_eval.py); the services win_service_info would report, per its docs.
+# check's in test_windows_judges.py); the services win_service_info would report, per its docs.
 WINDOWS_FACTS = {
     "ansible_os_family": "Windows",
     "ansible_distribution": "Microsoft Windows Server 2022 Standard",

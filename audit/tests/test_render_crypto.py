@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 import yaml
-from test_parse_crypto import CHECK
 
 from driftvakt.rendering import FAMILY_FACTS, family_vars
+from driftvakt_checks import test_crypto as CHECK
 
 PROJECT = Path(__file__).resolve().parents[2]
 ROLE = PROJECT / "roles" / "crypto"

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_parse_file_integrity import CHECK
 
 from driftvakt.rendering import FAMILY_FACTS, family_vars, render_template
+from driftvakt_checks import test_file_integrity as CHECK
 
 PROJECT = Path(__file__).resolve().parents[2]
 ROLE = PROJECT / "roles" / "file_integrity"

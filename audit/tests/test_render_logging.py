@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_parse_logging import CHECK
 
 from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars
+from driftvakt_checks import logging_auditd as AUDITD
+from driftvakt_checks import logging_rsyslog as RSYSLOG
 
 PROJECT = Path(__file__).resolve().parents[2]
 ROLE = PROJECT / "roles" / "logging"
@@ -49,11 +50,11 @@ def test_rendered_forwarding_passes_the_check(family: str) -> None:
     variables = _vars(family)
     text = render_template(ROLE, "etc/rsyslog.d/60-driftvakt-central.conf.j2", variables)
     assert text.startswith("#")  # ansible_managed comes first
-    forwards = CHECK.parse_forwards(text)
+    forwards = RSYSLOG.parse_forwards(text)
     assert {f.target for f in forwards} == {CENTRAL}
     assert all(f.protocol == "tcp" and f.disk_queue and f.port == "514" for f in forwards)
-    assert any(CHECK.selector_covers(f.selector, "auth") for f in forwards)
-    assert any(CHECK.selector_covers(f.selector, "authpriv") for f in forwards)
+    assert any(RSYSLOG.selector_covers(f.selector, "auth") for f in forwards)
+    assert any(RSYSLOG.selector_covers(f.selector, "authpriv") for f in forwards)
     assert f'queue.spoolDirectory="{EXPECTED[family][1]}"' in text
     assert 'file="/var/log/audit/audit.log"' in text
 
@@ -62,15 +63,15 @@ def test_forwarding_without_the_audit_log() -> None:
     variables = _vars("rhel9", logging_forward_audit_log=False, logging_central_port=6514)
     text = render_template(ROLE, "etc/rsyslog.d/60-driftvakt-central.conf.j2", variables)
     assert "imfile" not in text
-    assert [f.port for f in CHECK.parse_forwards(text)] == ["6514"]
+    assert [f.port for f in RSYSLOG.parse_forwards(text)] == ["6514"]
 
 
 @pytest.mark.parametrize("family", sorted(FAMILY_FACTS))
 def test_rendered_audit_rules_pass_the_check(family: str) -> None:
     text = render_template(ROLE, "etc/audit/rules.d/driftvakt.rules.j2", _vars(family))
     assert text.startswith("#")
-    rules = CHECK.parse_audit_rules(text)
-    assert CHECK.missing_audit_events(rules) == []
+    rules = AUDITD.parse_audit_rules(text)
+    assert AUDITD.missing_audit_events(rules) == []
     assert {r.key for r in rules} == {
         "driftvakt_logins",
         "driftvakt_privileged",
@@ -84,6 +85,6 @@ def test_no_32_bit_rules_on_aarch64() -> None:
     text = render_template(
         ROLE, "etc/audit/rules.d/driftvakt.rules.j2", _vars("rhel9", architecture="aarch64")
     )
-    rules = CHECK.parse_audit_rules(text)
+    rules = AUDITD.parse_audit_rules(text)
     assert not any("b32" in r.arches for r in rules)
-    assert CHECK.missing_audit_events(rules) == []
+    assert AUDITD.missing_audit_events(rules) == []

@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 import yaml
-from test_parse_patching import APT_DEBIAN, APT_LAB, CHECK, DNF_LIST, ZYPPER, ZYPPER_NONE
+from test_parse_patching import APT_DEBIAN, APT_LAB, DNF_LIST, ZYPPER, ZYPPER_NONE
 
 from driftvakt.rendering import FAMILY_FACTS, family_vars, render_template, trusted
+from driftvakt_checks import patching_pending as PENDING
+from driftvakt_checks import test_patching as CHECK
 
 PROJECT = Path(__file__).resolve().parents[2]
 ROLE = PROJECT / "roles" / "patching"
@@ -63,7 +65,7 @@ def test_apt_hook_configuration_runs_the_recorder() -> None:
     recorder = "/usr/local/sbin/driftvakt-security-seen"
     assert f'APT::Update::Post-Invoke {{ "[ ! -x {recorder} ] || {recorder} || true"; }};' in conf
     assert 'APT::Periodic::Update-Package-Lists "1";' in conf
-    assert variables["__patching_record"] == CHECK.RECORD
+    assert variables["__patching_record"] == PENDING.RECORD
 
 
 def test_role_reads_what_the_check_reads() -> None:
@@ -90,7 +92,7 @@ def test_apt_selection_is_the_security_suites_updates() -> None:
         )
         assert selected == expected
         # the role installs exactly what the check counts as pending security updates
-        assert selected == [u.name for u in CHECK.parse_apt_simulation(output) if u.security]
+        assert selected == [u.name for u in PENDING.parse_apt_simulation(output) if u.security]
     assert task["ansible.builtin.apt"]["only_upgrade"] is True
 
 
@@ -102,7 +104,7 @@ def test_dnf_selection_is_the_critical_advisories_packages(family: str) -> None:
     selected = _render(
         expression, __patching_dnf_advisories={"stdout_lines": DNF_LIST.splitlines()}
     )
-    assert selected == sorted({p for ps in CHECK.parse_dnf_list(DNF_LIST).values() for p in ps})
+    assert selected == sorted({p for ps in PENDING.parse_dnf_list(DNF_LIST).values() for p in ps})
     assert task["when"][0] == "ansible_facts['os_family'] == 'RedHat'"
 
 
@@ -112,7 +114,7 @@ def test_zypper_selection_is_the_needed_critical_patches() -> None:
     expression = task["vars"]["__patching_zypper_needed"]
     # zypper already filtered by --category security --severity critical; the role takes
     # every needed patch it listed.
-    listed = [p.name for p in CHECK.parse_zypper_patches(ZYPPER) if p.status == "needed"]
+    listed = [p.name for p in PENDING.parse_zypper_patches(ZYPPER) if p.status == "needed"]
     assert _render(expression, __patching_zypper_patches={"stdout": ZYPPER}) == listed
     assert _render(expression, __patching_zypper_patches={"stdout": ZYPPER_NONE}) == []
     assert task["community.general.zypper"]["type"] == "patch"
@@ -180,4 +182,4 @@ def test_apt_hook_records_first_appearance(tmp_path: Path) -> None:
     packages.write_text("Package: libssl3\nVersion: 3.0.16-1\n")
     hook["main"]()
     assert set(json.loads(state.read_text())["packages"]) == {"libssl3 3.0.16-1"}
-    assert CHECK.parse_record(state.read_text())["libssl3 3.0.16-1"]["after"] == 1795255200
+    assert PENDING.parse_record(state.read_text())["libssl3 3.0.16-1"]["after"] == 1795255200

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 import yaml
-from test_parse_platform import CHECK
 
 from driftvakt.rendering import FAMILY_FACTS, family_vars, render_template
+from driftvakt_checks import test_platform as CHECK
 
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "platform"
 

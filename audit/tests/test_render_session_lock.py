@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_parse_session_lock import CHECK
 
 from driftvakt.rendering import FAMILY_FACTS, family_vars, render_template
+from driftvakt_checks import test_session_lock as CHECK
 
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "session_lock"
 

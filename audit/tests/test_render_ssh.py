@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
-from test_parse_ssh import CHECK
 
 from driftvakt.rendering import FAMILY_FACTS, family_vars, render_template
+from driftvakt_checks import test_ssh as CHECK
 
 PROJECT = Path(__file__).resolve().parents[2]
 ROLE = PROJECT / "roles" / "ssh"

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_parse_timesync import CHECK
 
 from driftvakt.rendering import FAMILY_FACTS, render_template, role_vars
+from driftvakt_checks import test_timesync as CHECK
 
 PROJECT = Path(__file__).resolve().parents[2]
 ROLE = PROJECT / "roles" / "timesync"

@@ -32,3 +32,15 @@ def test_flags_a_task_named_for_a_control_without_its_tag(tmp_path: Path) -> Non
     found = trace(project)
     assert found.untagged == ["roles/demo/tasks/main.yml: demo_ctl | Do it"]
     assert "demo_ctl" not in found.task_tags
+
+
+def test_tells_windows_checks_from_linux_checks_in_one_module(tmp_path: Path) -> None:
+    check = (
+        "import pytest\n"
+        '@pytest.mark.control("demo_ctl")\ndef test_linux(host):\n    pass\n'
+        '@pytest.mark.windows\n@pytest.mark.control("demo_ctl")\ndef test_windows(host):\n'
+        "    pass\n"
+    )
+    found = trace(_project(tmp_path, "[]\n", check))
+    assert found.checks == {"demo_ctl": ["test_demo.py", "test_demo.py"]}
+    assert found.windows_checks == {"demo_ctl": ["test_demo.py"]}

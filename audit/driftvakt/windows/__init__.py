@@ -1,9 +1,9 @@
 """The Windows collection: one PowerShell script per host that returns every read as JSON.
 
-The checks in ``tests/test_windows.py`` ask for :data:`COLLECT_COMMAND`, a short name for the
-script; the WinRM transport sends :func:`expand` of it (the script itself), so the command the
-replay backend caches stays short while the script can change freely (its digest is in the name,
-so a changed script is never answered from an old cache).
+The Windows checks (``tests/windows_facts.py``) ask for :data:`COLLECT_COMMAND`, a short name
+for the script; the WinRM transport sends :func:`expand` of it (the script itself), so the
+command the replay backend caches stays short while the script can change freely (its digest is
+in the name, so a changed script is never answered from an old cache).
 """
 
 from __future__ import annotations
