@@ -61,6 +61,15 @@ def _transport(target: Target, timeout: float) -> Transport:
     )
 
 
+def internal_error(name: str, doing: str, exc: BaseException) -> str:
+    """One line for an unexpected exception on one host: the host is error, the run goes on."""
+    detail = " ".join(str(exc).split())[:200] or "no details"
+    return (
+        f"{name}: unexpected {type(exc).__name__} while {doing} ({detail}); "
+        "this host is error, the rest of the fleet is audited: please report it"
+    )
+
+
 def _load_cache(path: Path) -> dict[str, list[str]]:
     try:
         data = json.loads(path.read_text())
@@ -123,6 +132,9 @@ def collect(
             transports[t.name] = _transport(t, timeout)
         except TransportError as exc:
             add(t.name, _errors_for(t.name, str(exc), None, {}))
+            hand_over(t.name)
+        except Exception as exc:  # one host's bad settings never end the run
+            add(t.name, _errors_for(t.name, internal_error(t.name, "setting up", exc), None, {}))
             hand_over(t.name)
     by_name = {t.name: t for t in hosts}
     read: dict[str, list[str]] = {}  # per host, the commands read: the next audit's prefetch
@@ -192,6 +204,11 @@ def collect(
                     SESSIONS[name].outputs.update(future.result())
                 except TransportError as exc:
                     add(name, _errors_for(name, str(exc), waiting[name], runner.test_controls))
+                    finish(name)
+                    continue
+                except Exception as exc:  # a fault of one host's read is its own
+                    reason = internal_error(name, "reading the host", exc)
+                    add(name, _errors_for(name, reason, waiting[name], runner.test_controls))
                     finish(name)
                     continue
                 rounds[name] += 1

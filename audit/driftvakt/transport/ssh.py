@@ -16,7 +16,7 @@ import paramiko
 
 from driftvakt.inventory import Target
 from driftvakt.sshconfig import common_args_options
-from driftvakt.transport import Output, TransportError
+from driftvakt.transport import Output, TransportError, known_hosts
 from driftvakt.transport.batch import MARK, BatchParseError, parse, script
 
 
@@ -24,6 +24,22 @@ def known_hosts_file(target: Target) -> Path:
     opts = common_args_options(target.ssh_common_args)
     chosen = target.known_hosts or opts.get("userknownhostsfile") or "~/.ssh/known_hosts"
     return Path(os.path.expanduser(chosen.split()[0]))
+
+
+class RevokedHostKey(paramiko.SSHException):
+    pass
+
+
+class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
+    """paramiko's RejectPolicy, telling a revoked key apart from an unknown one."""
+
+    def __init__(self, known: known_hosts.KnownHosts) -> None:
+        self.known = known
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: Any) -> None:
+        if self.known.is_revoked(key):
+            raise RevokedHostKey(hostname)
+        raise paramiko.SSHException(f"Server {hostname!r} not found in known_hosts")
 
 
 class SshTransport:
@@ -34,17 +50,25 @@ class SshTransport:
         self._client: paramiko.SSHClient | None = None
         self._jump: paramiko.SSHClient | None = None
 
-    def _new_client(self) -> paramiko.SSHClient:
+    def _new_client(self, host: str, port: int) -> paramiko.SSHClient:
+        """A client that trusts only this host's recorded, unrevoked keys."""
         client = paramiko.SSHClient()
         path = known_hosts_file(self.target)
         try:
-            client.load_host_keys(str(path))
+            known = known_hosts.read(path)
         except FileNotFoundError as exc:
             raise TransportError(
                 f"{self.target.name}: known_hosts file {path} does not exist; "
                 "collect and verify the host keys first"
             ) from exc
-        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        except OSError as exc:
+            raise TransportError(
+                f"{self.target.name}: cannot read known_hosts file {path} ({exc.strerror})"
+            ) from exc
+        name = host if port == 22 else f"[{host}]:{port}"  # as paramiko looks it up
+        for key in known.keys_for(name):
+            client.get_host_keys().add(name, key.get_name(), key)
+        client.set_missing_host_key_policy(_RefuseUnknown(known))
         return client
 
     def _sock(self) -> Any:
@@ -53,7 +77,7 @@ class SshTransport:
             return None
         user, _, hostport = jump.rpartition("@")
         host, _, port = hostport.partition(":")
-        self._jump = self._new_client()
+        self._jump = self._new_client(host, int(port or 22))
         self._connect(self._jump, host, int(port or 22), user or self.target.user, None)
         transport = self._jump.get_transport()
         assert transport is not None
@@ -80,7 +104,11 @@ class SshTransport:
                 allow_agent=True,
                 look_for_keys=t.private_key is None,
             )
+        except RevokedHostKey as exc:
+            raise self._revoked(where) from exc
         except paramiko.BadHostKeyException as exc:
+            if known_hosts.read(known_hosts_file(t)).is_revoked(exc.key):
+                raise self._revoked(where) from exc
             raise TransportError(
                 f"host key of {t.name} ({where}) has CHANGED since it was recorded in "
                 f"{known_hosts_file(t)}: possible man-in-the-middle. Verify the new key out of "
@@ -114,7 +142,7 @@ class SshTransport:
     def connect(self) -> None:
         if self._client is not None:
             return
-        client = self._new_client()
+        client = self._new_client(self.target.address, self.target.port)
         self._connect(client, self.target.address, self.target.port, self.target.user, self._sock())
         transport = client.get_transport()
         if transport is not None:
@@ -159,6 +187,13 @@ class SshTransport:
             return parse(commands, data)
         except BatchParseError as exc:
             raise self._lost(exc) from exc
+
+    def _revoked(self, where: str) -> TransportError:
+        return TransportError(
+            f"host key of {self.target.name} ({where}) is marked @revoked in "
+            f"{known_hosts_file(self.target)}: the host must get a new key, verified out of "
+            "band; nothing was audited"
+        )
 
     def _lost(self, exc: Exception) -> TransportError:
         return TransportError(
