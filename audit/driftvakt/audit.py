@@ -20,6 +20,7 @@ from typing import Any
 from driftvakt import __version__
 from driftvakt.catalog import controls
 from driftvakt.collect import collect
+from driftvakt.credentials import secret_values
 from driftvakt.drift import DriftReport, RunSide, compare_by_host, format_text
 from driftvakt.errors import BadInputError
 from driftvakt.exitcodes import Exit
@@ -29,15 +30,6 @@ from driftvakt.progress import Progress
 from driftvakt.results import Result, Run, Status, write_run_json_atomic
 from driftvakt.store import RunOutline, Store
 from driftvakt.waivers import Waiver, default_path, find, load
-
-SECRET_VARS = (
-    "ansible_password",
-    "ansible_ssh_pass",
-    "ansible_become_password",
-    "ansible_become_pass",
-    "ansible_winrm_password",
-    "ansible_ssh_private_key_passphrase",
-)
 
 
 def default_inventory() -> str:
@@ -69,7 +61,7 @@ def _now() -> str:
 
 
 def _secrets(hosts: list[Target]) -> tuple[str, ...]:
-    return tuple(sorted({str(t.vars[k]) for t in hosts for k in SECRET_VARS if t.vars.get(k)}))
+    return tuple(sorted({value for t in hosts for value in secret_values(t.vars)}))
 
 
 def audit_hosts(

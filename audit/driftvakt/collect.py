@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftvakt.catalog import controls
+from driftvakt.credentials import KEY_PASSPHRASE, SSH_PASSWORD, WINRM_PASSWORD, first_set
 from driftvakt.inventory import Target, forget_host_variables
 from driftvakt.progress import Progress
 from driftvakt.results import Result, Status, write_json_atomic
@@ -48,13 +49,16 @@ def _transport(target: Target, timeout: float) -> Transport:
     if target.connection in SSH_CONNECTIONS:
         from driftvakt.transport.ssh import SshTransport
 
-        password = target.vars.get("ansible_password") or target.vars.get("ansible_ssh_pass")
-        return SshTransport(target, timeout, str(password) if password else None)
+        return SshTransport(
+            target,
+            timeout,
+            first_set(target.vars, SSH_PASSWORD),
+            first_set(target.vars, KEY_PASSPHRASE),
+        )
     if target.connection in WINDOWS_CONNECTIONS:
         from driftvakt.transport.winrm import WinRmTransport
 
-        password = target.vars.get("ansible_password") or target.vars.get("ansible_winrm_password")
-        return WinRmTransport(target, timeout, str(password) if password else None)
+        return WinRmTransport(target, timeout, first_set(target.vars, WINRM_PASSWORD))
     raise TransportError(
         f"{target.name}: ansible_connection={target.connection} is not "
         "supported by the audit (ssh or winrm)"

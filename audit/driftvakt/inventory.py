@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from driftvakt.credentials import mask_assigned_secrets
 from driftvakt.errors import BadInputError
 
 
@@ -65,7 +66,7 @@ def _one_line(text: str, source: str) -> str:
     reason = reasons[-1] if reasons else (text.strip().splitlines() or ["cannot be parsed"])[0]
     reason = re.sub(r"^\[WARNING\]:\s*", "", reason)
     where = origin.group(1) if origin else source
-    return f"{where}: {reason[:200]}"
+    return f"{where}: {mask_assigned_secrets(reason)[:200]}"
 
 
 @cache

@@ -70,3 +70,35 @@ def test_missing_inventory_and_no_match(tmp_path: Path) -> None:
         targets(str(tmp_path / "nope"))
     with pytest.raises(BadInputError, match="no hosts match"):
         targets(str(_tree(tmp_path)), "nothing*")
+
+
+def test_a_refused_ini_line_is_quoted_without_its_password(tmp_path: Path) -> None:
+    inv = tmp_path / "hosts.ini"
+    inv.write_text('[lab]\nweb1 ansible_host=10.0.0.1 ansible_password=Hunter2Secret "open\n')
+    with pytest.raises(BadInputError) as caught:
+        targets(str(inv), None)
+    message = str(caught.value)
+    assert "Error parsing host definition" in message
+    assert "ansible_password=[secret redacted]" in message
+    assert "Hunter2" not in message
+
+
+@pytest.mark.parametrize(
+    ("variables", "ssh", "winrm"),
+    [
+        ({"ansible_ssh_password": "s1"}, "s1", None),
+        ({"ansible_ssh_pass": "s1", "ansible_ssh_password": "s2"}, "s2", None),
+        ({"ansible_password": "p", "ansible_winrm_pass": "w"}, "p", "w"),
+        ({"ansible_psrp_password": "ps"}, None, "ps"),
+        ({"ansible_password": ""}, None, None),
+    ],
+)
+def test_every_ansible_password_alias_is_used_and_redacted(
+    variables: dict[str, str], ssh: str | None, winrm: str | None
+) -> None:
+    from driftvakt.credentials import SSH_PASSWORD, WINRM_PASSWORD, first_set, secret_values
+
+    assert first_set(variables, SSH_PASSWORD) == ssh
+    assert first_set(variables, WINRM_PASSWORD) == winrm
+    every = {"ansible_sudo_pass": "b", "ansible_ssh_private_key_passphrase": "k", **variables}
+    assert secret_values(every) == {v for v in every.values() if v}

@@ -43,10 +43,17 @@ class _RefuseUnknown(paramiko.MissingHostKeyPolicy):
 
 
 class SshTransport:
-    def __init__(self, target: Target, timeout: float = 20, password: str | None = None) -> None:
+    def __init__(
+        self,
+        target: Target,
+        timeout: float = 20,
+        password: str | None = None,
+        passphrase: str | None = None,
+    ) -> None:
         self.target = target
         self.timeout = timeout
         self._password = password
+        self._passphrase = passphrase  # of the private key
         self._client: paramiko.SSHClient | None = None
         self._jump: paramiko.SSHClient | None = None
 
@@ -97,6 +104,7 @@ class SshTransport:
                 username=user,
                 key_filename=t.private_key,
                 password=self._password,
+                passphrase=self._passphrase,
                 timeout=self.timeout,
                 banner_timeout=self.timeout,
                 auth_timeout=self.timeout,
