@@ -30,6 +30,7 @@ from driftvakt.progress import Progress
 from driftvakt.results import Result, Run, Status, write_run_json_atomic
 from driftvakt.store import RunOutline, Store
 from driftvakt.waivers import Waiver, default_path, find, load
+from driftvakt.writable import require_writable_folder
 
 
 def default_inventory() -> str:
@@ -178,6 +179,8 @@ def run_audit(
     if not quiet:
         print(f"auditing {len(hosts)} host(s) against {len(known)} controls …", file=sys.stderr)
     store_file = store_path or project / "var" / "driftvakt.db"
+    require_writable_folder(output, "results file")
+    require_writable_folder(store_file, "run store")
     with exclusive(store_file.with_suffix(".lock"), wait):
         return _locked_audit(
             run, hosts, inventory, project, store_file, waivers, output, lang, quiet, timeout
