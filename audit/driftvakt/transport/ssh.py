@@ -2,13 +2,15 @@
 
 Host keys come from the inventory's ``UserKnownHostsFile`` (``ansible_ssh_common_args``) or the
 user's ``~/.ssh/known_hosts``; an unknown key is refused and a changed key is named as a
-possible man-in-the-middle. A single ``ProxyJump`` hop is supported through a second paramiko
-connection.
+possible man-in-the-middle, a key marked ``@revoked`` is refused. A single ``ProxyJump`` hop is
+supported through a second paramiko connection, and a ``ProxyCommand`` (OpenSSH's %-tokens
+expanded) as the connection's socket, so the audit takes the bastion path Ansible takes.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +81,16 @@ class SshTransport:
         return client
 
     def _sock(self) -> Any:
-        jump = common_args_options(self.target.ssh_common_args).get("proxyjump")
+        options = common_args_options(self.target.ssh_common_args)
+        jump = options.get("proxyjump")
+        command = options.get("proxycommand")
+        if command and command.lower() != "none":
+            if jump:
+                raise TransportError(
+                    f"{self.target.name}: ansible_ssh_common_args gives both ProxyJump and "
+                    "ProxyCommand; give one, so the audit takes the same path as Ansible"
+                )
+            return self._proxy_command(command)
         if not jump:
             return None
         user, _, hostport = jump.rpartition("@")
@@ -91,6 +102,16 @@ class SshTransport:
         return transport.open_channel(
             "direct-tcpip", (self.target.address, self.target.port), ("127.0.0.1", 0)
         )
+
+    def _proxy_command(self, command: str) -> paramiko.ProxyCommand:
+        """The bastion command, with OpenSSH's %h %p %r %n %% tokens, as the host's socket."""
+        t = self.target
+        tokens = {"h": t.address, "p": str(t.port), "r": t.user or "", "n": t.name, "%": "%"}
+        expanded = re.sub(r"%(.)", lambda m: tokens.get(m.group(1), m.group(0)), command)
+        try:
+            return paramiko.ProxyCommand(expanded)
+        except paramiko.SSHException as exc:
+            raise TransportError(f"{t.name}: ProxyCommand could not start ({exc})") from exc
 
     def _connect(
         self, client: paramiko.SSHClient, host: str, port: int, user: str | None, sock: Any
