@@ -102,3 +102,21 @@ def test_every_ansible_password_alias_is_used_and_redacted(
     assert first_set(variables, WINRM_PASSWORD) == winrm
     every = {"ansible_sudo_pass": "b", "ansible_ssh_private_key_passphrase": "k", **variables}
     assert secret_values(every) == {v for v in every.values() if v}
+
+
+def test_a_host_given_twice_in_yaml_is_an_error_naming_the_line(tmp_path: Path) -> None:
+    # Ansible keeps the last silently: the second entry replaced the first host's address.
+    inv = tmp_path / "hosts.yml"
+    inv.write_text(
+        "all:\n  hosts:\n    web1:\n      ansible_host: 10.0.0.1\n"
+        "    web1:\n      ansible_host: 10.0.0.2\n"
+    )
+    with pytest.raises(BadInputError, match=r"hosts\.yml:5: 'web1' is given twice"):
+        targets(str(inv), None)
+
+
+def test_one_host_in_two_ini_groups_is_still_one_host(tmp_path: Path) -> None:
+    inv = tmp_path / "hosts.ini"
+    inv.write_text("[a]\nweb1 ansible_host=10.0.0.1\n[b]\nweb1\n")
+    [host] = targets(str(inv), None)
+    assert (host.name, host.address, set(host.groups) >= {"a", "b"}) == ("web1", "10.0.0.1", True)
