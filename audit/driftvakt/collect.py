@@ -12,7 +12,6 @@ caller takes them host by host (``on_host``).
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -20,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from driftvakt import prefetch_cache
 from driftvakt.catalog import controls
 from driftvakt.credentials import KEY_PASSPHRASE, SSH_PASSWORD, WINRM_PASSWORD, first_set
 from driftvakt.inventory import Target, forget_host_variables
 from driftvakt.progress import Progress
-from driftvakt.results import Result, Status, write_json_atomic
+from driftvakt.results import Result, Status
 from driftvakt.transport import Output, Transport, TransportError
 
 if TYPE_CHECKING:
@@ -74,14 +74,6 @@ def internal_error(name: str, doing: str, exc: BaseException) -> str:
     )
 
 
-def _load_cache(path: Path) -> dict[str, list[str]]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return {k: [str(c) for c in v] for k, v in data.items() if isinstance(v, list)}
-
-
 def _errors_for(
     name: str, reason: str, waiting: set[str] | None, test_controls: dict[str, str]
 ) -> list[Result]:
@@ -128,7 +120,8 @@ def collect(
     def shared(commands: list[str]) -> list[str]:
         return lists.setdefault(tuple(commands), commands)
 
-    prefetch = {name: shared(commands) for name, commands in _load_cache(cache).items()}
+    digest = prefetch_cache.checks_digest(project / "tests")
+    prefetch = {name: shared(c) for name, c in prefetch_cache.load(cache, digest).items()}
     transports: dict[str, Transport] = {}
     for t in hosts:
         out.round_trips[t.name] = 0
@@ -152,7 +145,7 @@ def collect(
         return outputs
 
     if not transports:
-        _save_cache(cache, prefetch, read)
+        prefetch_cache.save(cache, digest, prefetch, read)
         return out
     workers = max(1, min(concurrency, len(transports)))
     pool = ThreadPoolExecutor(max_workers=workers)
@@ -239,7 +232,7 @@ def collect(
             transport.close()
         for name in transports:
             SESSIONS.pop(name, None)
-    _save_cache(cache, prefetch, read)
+    prefetch_cache.save(cache, digest, prefetch, read)
     return out
 
 
@@ -248,9 +241,3 @@ def _spec(target: Target) -> str:
 
     sudo = "?sudo=true" if target.become else ""
     return f"{BACKEND_NAME}://{target.name}{sudo}"
-
-
-def _save_cache(path: Path, previous: dict[str, list[str]], read: dict[str, list[str]]) -> None:
-    merged = dict(previous)
-    merged.update({name: commands for name, commands in read.items() if commands})
-    write_json_atomic(path, merged)
