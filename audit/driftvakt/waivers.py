@@ -74,9 +74,12 @@ def load(path: Path, known_controls: set[str]) -> list[Waiver]:
         ) from exc
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
-        raise BadInputError(f"waivers {path}:{line}: not valid YAML ({exc.problem})") from exc
-    except yaml.YAMLError as exc:
-        raise BadInputError(f"waivers {path}: not valid YAML ({exc})") from exc
+        problem = " ".join(str(exc.problem or exc.context or "unreadable").split())
+        raise BadInputError(f"waivers {path}:{line}: not valid YAML ({problem})") from exc
+    except yaml.YAMLError as exc:  # e.g. a control character: one line, whatever YAML says
+        raise BadInputError(
+            f"waivers {path}: not valid YAML ({' '.join(str(exc).split())})"
+        ) from exc
     if root is None:
         return []
     top = _mapping(root, path) if isinstance(root, yaml.MappingNode) else None

@@ -22,8 +22,8 @@ from driftvakt.transport import Output, TransportError, known_hosts
 from driftvakt.transport.batch import MARK, BatchParseError, parse, script
 
 
-def known_hosts_file(target: Target) -> Path:
-    opts = common_args_options(target.ssh_common_args)
+def known_hosts_file(target: Target, options: dict[str, str] | None = None) -> Path:
+    opts = common_args_options(target.ssh_common_args) if options is None else options
     chosen = target.known_hosts or opts.get("userknownhostsfile") or "~/.ssh/known_hosts"
     return Path(os.path.expanduser(chosen.split()[0]))
 
@@ -56,13 +56,20 @@ class SshTransport:
         self.timeout = timeout
         self._password = password
         self._passphrase = passphrase  # of the private key
+        try:
+            self.options = common_args_options(target.ssh_common_args)
+        except ValueError as exc:
+            raise TransportError(
+                f"{target.name}: ansible_ssh_common_args cannot be read ({exc}); check its quoting"
+            ) from None
+        self.known_hosts_path = known_hosts_file(target, self.options)
         self._client: paramiko.SSHClient | None = None
         self._jump: paramiko.SSHClient | None = None
 
     def _new_client(self, host: str, port: int) -> paramiko.SSHClient:
         """A client that trusts only this host's recorded, unrevoked keys."""
         client = paramiko.SSHClient()
-        path = known_hosts_file(self.target)
+        path = self.known_hosts_path
         try:
             known = known_hosts.read(path)
         except FileNotFoundError as exc:
@@ -81,9 +88,8 @@ class SshTransport:
         return client
 
     def _sock(self) -> Any:
-        options = common_args_options(self.target.ssh_common_args)
-        jump = options.get("proxyjump")
-        command = options.get("proxycommand")
+        jump = self.options.get("proxyjump")
+        command = self.options.get("proxycommand")
         if command and command.lower() != "none":
             if jump:
                 raise TransportError(
@@ -93,8 +99,17 @@ class SshTransport:
             return self._proxy_command(command)
         if not jump:
             return None
+        if "," in jump:
+            raise TransportError(
+                f"{self.target.name}: ProxyJump {jump!r} has several hops; the audit follows "
+                "one (give the rest as that bastion's own ProxyJump, or use ProxyCommand)"
+            )
         user, _, hostport = jump.rpartition("@")
         host, _, port = hostport.partition(":")
+        if not host or not (port or "22").isdigit():
+            raise TransportError(
+                f"{self.target.name}: ProxyJump {jump!r} is not [user@]host[:port]"
+            )
         self._jump = self._new_client(host, int(port or 22))
         self._connect(self._jump, host, int(port or 22), user or self.target.user, None)
         transport = self._jump.get_transport()
@@ -136,11 +151,11 @@ class SshTransport:
         except RevokedHostKey as exc:
             raise self._revoked(where) from exc
         except paramiko.BadHostKeyException as exc:
-            if known_hosts.read(known_hosts_file(t)).is_revoked(exc.key):
+            if known_hosts.read(self.known_hosts_path).is_revoked(exc.key):
                 raise self._revoked(where) from exc
             raise TransportError(
                 f"host key of {t.name} ({where}) has CHANGED since it was recorded in "
-                f"{known_hosts_file(t)}: possible man-in-the-middle. Verify the new key out of "
+                f"{self.known_hosts_path}: possible man-in-the-middle. Verify the new key out of "
                 f"band before replacing it; nothing was audited"
             ) from exc
         except paramiko.AuthenticationException as exc:
@@ -151,7 +166,7 @@ class SshTransport:
         except paramiko.SSHException as exc:
             if "not found in known_hosts" in str(exc):
                 raise TransportError(
-                    f"host key of {t.name} ({where}) is not in {known_hosts_file(t)}: verify "
+                    f"host key of {t.name} ({where}) is not in {self.known_hosts_path}: verify "
                     "its fingerprint and add it (strict host-key checking is on)"
                 ) from exc
             raise TransportError(f"{t.name}: SSH to {where} failed: {exc}") from exc
@@ -220,7 +235,7 @@ class SshTransport:
     def _revoked(self, where: str) -> TransportError:
         return TransportError(
             f"host key of {self.target.name} ({where}) is marked @revoked in "
-            f"{known_hosts_file(self.target)}: the host must get a new key, verified out of "
+            f"{self.known_hosts_path}: the host must get a new key, verified out of "
             "band; nothing was audited"
         )
 
