@@ -9,6 +9,7 @@ expanded) as the connection's socket, so the audit takes the bastion path Ansibl
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -20,6 +21,10 @@ from driftvakt.inventory import Target
 from driftvakt.sshconfig import common_args_options
 from driftvakt.transport import Output, TransportError, known_hosts
 from driftvakt.transport.batch import MARK, BatchParseError, parse, script
+
+# paramiko logs each failed handshake with a traceback (~20 lines per host, through logging's
+# last-resort handler); every failure here becomes one line of the host's result instead.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 
 def known_hosts_file(target: Target, options: dict[str, str] | None = None) -> Path:
@@ -164,6 +169,13 @@ class SshTransport:
                 f"check ansible_user and the private key for {t.name}"
             ) from exc
         except paramiko.SSHException as exc:
+            started = client.get_transport()
+            if started is not None and not started.remote_version:
+                # TCP was accepted but no SSH banner came: to the gate, a host that is not there
+                raise TransportError(
+                    f"{t.name}: unreachable at {where}: something accepts the connection but "
+                    f"sends no SSH banner within {self.timeout:.0f}s (is sshd on this port?)"
+                ) from exc
             if "not found in known_hosts" in str(exc):
                 raise TransportError(
                     f"host key of {t.name} ({where}) is not in {self.known_hosts_path}: verify "
