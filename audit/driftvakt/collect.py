@@ -164,14 +164,6 @@ def collect(
             reads[pool.submit(fetch, name, prefetch.get(name, []))] = name
             started += 1
 
-    # Reading starts before the checks are collected: the two overlap.
-    start_hosts()
-    # pytest is imported and the checks collected while the hosts are being read.
-    from driftvakt.checkrun import run_checks
-    from driftvakt.replay import register
-
-    register()
-
     def drive(runner: CheckRunner) -> None:
         shown.step(f"evaluating checks on {len(transports)} host(s) as their reads arrive")
         waiting: dict[str, set[str] | None] = dict.fromkeys(transports)
@@ -224,12 +216,21 @@ def collect(
                     SESSIONS[name].missing.clear()
                     reads[pool.submit(fetch, name, missing)] = name
 
-    try:
+    try:  # from the first connection on: a Ctrl-C anywhere below still closes them all
+        # Reading starts before the checks are collected: the two overlap.
+        start_hosts()
+        # pytest is imported and the checks collected while the hosts are being read.
+        from driftvakt.checkrun import run_checks
+        from driftvakt.replay import register
+
+        register()
         run_checks(project / "tests", inventory, project, drive, secrets)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Connections first: a read or connect still in flight (Ctrl-C) ends now, instead of
+        # the pool waiting for its timeout.
         for transport in transports.values():
             transport.close()
+        pool.shutdown(wait=True, cancel_futures=True)
         for name in transports:
             SESSIONS.pop(name, None)
     prefetch_cache.save(cache, digest, prefetch, read)

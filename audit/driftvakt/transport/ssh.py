@@ -9,9 +9,11 @@ expanded) as the connection's socket, so the audit takes the bastion path Ansibl
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,7 @@ class SshTransport:
         self.timeout = timeout
         self._password = password
         self._passphrase = passphrase  # of the private key
+        self._sockets: list[socket.socket] = []
         try:
             self.options = common_args_options(target.ssh_common_args)
         except ValueError as exc:
@@ -139,6 +142,10 @@ class SshTransport:
         t = self.target
         where = f"{host}:{port}"
         try:
+            if sock is None:
+                # Our own socket, so that close() can cut a connect in progress (Ctrl-C).
+                sock = socket.create_connection((host, port), timeout=self.timeout)
+                self._sockets.append(sock)
             client.connect(
                 host,
                 port=port,
@@ -184,7 +191,8 @@ class SshTransport:
             raise TransportError(f"{t.name}: SSH to {where} failed: {exc}") from exc
         except ConnectionRefusedError as exc:
             raise TransportError(
-                f"{t.name}: nothing accepts SSH on {where} (connection refused): is sshd up?"
+                f"{t.name}: unreachable at {where}: nothing accepts SSH there (connection "
+                "refused): is sshd up?"
             ) from exc
         except TimeoutError as exc:
             raise TransportError(
@@ -281,6 +289,12 @@ class SshTransport:
             raise self._lost(exc) from exc
 
     def close(self) -> None:
+        """Also from another thread: cuts a connect or read in progress at once."""
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self._sockets.clear()
         for client in (self._client, self._jump):
             if client is not None:
                 client.close()
