@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import socket
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,8 @@ class SshTransport:
         self._password = password
         self._passphrase = passphrase  # of the private key
         self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._closed = False  # set by close(): no new socket is kept after it
         try:
             self.options = common_args_options(target.ssh_common_args)
         except ValueError as exc:
@@ -144,8 +147,7 @@ class SshTransport:
         try:
             if sock is None:
                 # Our own socket, so that close() can cut a connect in progress (Ctrl-C).
-                sock = socket.create_connection((host, port), timeout=self.timeout)
-                self._sockets.append(sock)
+                sock = self._own(socket.create_connection((host, port), timeout=self.timeout))
             client.connect(
                 host,
                 port=port,
@@ -288,13 +290,24 @@ class SshTransport:
         except (OSError, EOFError) as exc:
             raise self._lost(exc) from exc
 
+    def _own(self, sock: socket.socket) -> socket.socket:
+        """Keep ``sock`` for close(); if close() came first (a race with Ctrl-C), end here."""
+        with self._lock:
+            if not self._closed:
+                self._sockets.append(sock)
+                return sock
+        sock.close()
+        raise TransportError(f"{self.target.name}: the audit was stopped while connecting")
+
     def close(self) -> None:
         """Also from another thread: cuts a connect or read in progress at once."""
-        for sock in self._sockets:
+        with self._lock:
+            self._closed = True
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
-        self._sockets.clear()
         for client in (self._client, self._jump):
             if client is not None:
                 client.close()
