@@ -21,6 +21,7 @@ from driftvakt import __version__
 from driftvakt.catalog import controls
 from driftvakt.collect import collect
 from driftvakt.comparison import stored_drift
+from driftvakt.credentials import secret_values
 from driftvakt.drift import format_text
 from driftvakt.errors import BadInputError
 from driftvakt.exitcodes import Exit
@@ -30,15 +31,7 @@ from driftvakt.progress import Progress
 from driftvakt.results import Result, Run, Status, write_run_json_atomic
 from driftvakt.store import Store
 from driftvakt.waivers import Waiver, default_path, find, load
-
-SECRET_VARS = (
-    "ansible_password",
-    "ansible_ssh_pass",
-    "ansible_become_password",
-    "ansible_become_pass",
-    "ansible_winrm_password",
-    "ansible_ssh_private_key_passphrase",
-)
+from driftvakt.writable import require_writable_folder
 
 
 def default_inventory() -> str:
@@ -70,7 +63,7 @@ def _now() -> str:
 
 
 def _secrets(hosts: list[Target]) -> tuple[str, ...]:
-    return tuple(sorted({str(t.vars[k]) for t in hosts for k in SECRET_VARS if t.vars.get(k)}))
+    return tuple(sorted({value for t in hosts for value in secret_values(t.vars)}))
 
 
 def audit_hosts(
@@ -187,6 +180,8 @@ def run_audit(
     if not quiet:
         print(f"auditing {len(hosts)} host(s) against {len(known)} controls …", file=sys.stderr)
     store_file = store_path or project / "var" / "driftvakt.db"
+    require_writable_folder(output, "results file")
+    require_writable_folder(store_file, "run store")
     with exclusive(store_file.with_suffix(".lock"), wait):
         return _locked_audit(
             run, hosts, inventory, project, store_file, waivers, output, lang, quiet, timeout

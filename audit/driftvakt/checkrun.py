@@ -317,6 +317,8 @@ def run_checks(
         code = pytest.main(args, plugins=[runner])
     if runner.failure is not None:
         raise runner.failure
+    if code == pytest.ExitCode.INTERRUPTED:  # Ctrl-C while pytest held it: still an interrupt
+        raise KeyboardInterrupt
     if not runner.ran or code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         if runner.ran:
             return runner

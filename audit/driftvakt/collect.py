@@ -12,7 +12,6 @@ caller takes them host by host (``on_host``).
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -20,10 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from driftvakt import prefetch_cache
 from driftvakt.catalog import controls
+from driftvakt.credentials import KEY_PASSPHRASE, SSH_PASSWORD, WINRM_PASSWORD, first_set
 from driftvakt.inventory import Target, forget_host_variables
 from driftvakt.progress import Progress
-from driftvakt.results import Result, Status, write_json_atomic
+from driftvakt.results import Result, Status
 from driftvakt.suites import suites_dir
 from driftvakt.transport import Output, Transport, TransportError
 
@@ -49,25 +50,29 @@ def _transport(target: Target, timeout: float) -> Transport:
     if target.connection in SSH_CONNECTIONS:
         from driftvakt.transport.ssh import SshTransport
 
-        password = target.vars.get("ansible_password") or target.vars.get("ansible_ssh_pass")
-        return SshTransport(target, timeout, str(password) if password else None)
+        return SshTransport(
+            target,
+            timeout,
+            first_set(target.vars, SSH_PASSWORD),
+            first_set(target.vars, KEY_PASSPHRASE),
+        )
     if target.connection in WINDOWS_CONNECTIONS:
         from driftvakt.transport.winrm import WinRmTransport
 
-        password = target.vars.get("ansible_password") or target.vars.get("ansible_winrm_password")
-        return WinRmTransport(target, timeout, str(password) if password else None)
+        return WinRmTransport(target, timeout, first_set(target.vars, WINRM_PASSWORD))
     raise TransportError(
         f"{target.name}: ansible_connection={target.connection} is not "
         "supported by the audit (ssh or winrm)"
     )
 
 
-def _load_cache(path: Path) -> dict[str, list[str]]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return {k: [str(c) for c in v] for k, v in data.items() if isinstance(v, list)}
+def internal_error(name: str, doing: str, exc: BaseException) -> str:
+    """One line for an unexpected exception on one host: the host is error, the run goes on."""
+    detail = " ".join(str(exc).split())[:200] or "no details"
+    return (
+        f"{name}: unexpected {type(exc).__name__} while {doing} ({detail}); "
+        "this host is error, the rest of the fleet is audited: please report it"
+    )
 
 
 def _errors_for(
@@ -116,7 +121,9 @@ def collect(
     def shared(commands: list[str]) -> list[str]:
         return lists.setdefault(tuple(commands), commands)
 
-    prefetch = {name: shared(commands) for name, commands in _load_cache(cache).items()}
+    checks = suites_dir()
+    digest = prefetch_cache.checks_digest(checks)
+    prefetch = {name: shared(c) for name, c in prefetch_cache.load(cache, digest).items()}
     transports: dict[str, Transport] = {}
     for t in hosts:
         out.round_trips[t.name] = 0
@@ -124,6 +131,9 @@ def collect(
             transports[t.name] = _transport(t, timeout)
         except TransportError as exc:
             add(t.name, _errors_for(t.name, str(exc), None, {}))
+            hand_over(t.name)
+        except Exception as exc:  # one host's bad settings never end the run
+            add(t.name, _errors_for(t.name, internal_error(t.name, "setting up", exc), None, {}))
             hand_over(t.name)
     by_name = {t.name: t for t in hosts}
     read: dict[str, list[str]] = {}  # per host, the commands read: the next audit's prefetch
@@ -137,7 +147,7 @@ def collect(
         return outputs
 
     if not transports:
-        _save_cache(cache, prefetch, read)
+        prefetch_cache.save(cache, digest, prefetch, read)
         return out
     workers = max(1, min(concurrency, len(transports)))
     pool = ThreadPoolExecutor(max_workers=workers)
@@ -155,14 +165,6 @@ def collect(
             SESSIONS[name] = Session(name)
             reads[pool.submit(fetch, name, prefetch.get(name, []))] = name
             started += 1
-
-    # Reading starts before the checks are collected: the two overlap.
-    start_hosts()
-    # pytest is imported and the checks collected while the hosts are being read.
-    from driftvakt.checkrun import run_checks
-    from driftvakt.replay import register
-
-    register()
 
     def drive(runner: CheckRunner) -> None:
         shown.step(f"evaluating checks on {len(transports)} host(s) as their reads arrive")
@@ -195,6 +197,11 @@ def collect(
                     add(name, _errors_for(name, str(exc), waiting[name], runner.test_controls))
                     finish(name)
                     continue
+                except Exception as exc:  # a fault of one host's read is its own
+                    reason = internal_error(name, "reading the host", exc)
+                    add(name, _errors_for(name, reason, waiting[name], runner.test_controls))
+                    finish(name)
+                    continue
                 rounds[name] += 1
                 out.rounds = max(out.rounds, rounds[name])
                 results, pending = runner.evaluate(_spec(by_name[name]), waiting[name])
@@ -211,16 +218,24 @@ def collect(
                     SESSIONS[name].missing.clear()
                     reads[pool.submit(fetch, name, missing)] = name
 
-    try:
-        checks = suites_dir()
+    try:  # from the first connection on: a Ctrl-C anywhere below still closes them all
+        # Reading starts before the checks are collected: the two overlap.
+        start_hosts()
+        # pytest is imported and the checks collected while the hosts are being read.
+        from driftvakt.checkrun import run_checks
+        from driftvakt.replay import register
+
+        register()
         run_checks(checks, inventory, checks.parent, drive, secrets)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Connections first: a read or connect still in flight (Ctrl-C) ends now, instead of
+        # the pool waiting for its timeout.
         for transport in transports.values():
             transport.close()
+        pool.shutdown(wait=True, cancel_futures=True)
         for name in transports:
             SESSIONS.pop(name, None)
-    _save_cache(cache, prefetch, read)
+    prefetch_cache.save(cache, digest, prefetch, read)
     return out
 
 
@@ -229,9 +244,3 @@ def _spec(target: Target) -> str:
 
     sudo = "?sudo=true" if target.become else ""
     return f"{BACKEND_NAME}://{target.name}{sudo}"
-
-
-def _save_cache(path: Path, previous: dict[str, list[str]], read: dict[str, list[str]]) -> None:
-    merged = dict(previous)
-    merged.update({name: commands for name, commands in read.items() if commands})
-    write_json_atomic(path, merged)

@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from driftvakt.credentials import mask_assigned_secrets
 from driftvakt.errors import BadInputError
 
 
@@ -65,7 +66,7 @@ def _one_line(text: str, source: str) -> str:
     reason = reasons[-1] if reasons else (text.strip().splitlines() or ["cannot be parsed"])[0]
     reason = re.sub(r"^\[WARNING\]:\s*", "", reason)
     where = origin.group(1) if origin else source
-    return f"{where}: {reason[:200]}"
+    return f"{where}: {mask_assigned_secrets(reason)[:200]}"
 
 
 @cache
@@ -86,7 +87,23 @@ def _load(inventory: str) -> tuple[Any, Any, Any]:
         raise BadInputError(
             f"inventory {_one_line(captured.getvalue() + str(exc), inventory)}"
         ) from exc
+    _refuse_duplicates(captured.getvalue(), inventory)
     return loader, manager, VariableManager(loader=loader, inventory=manager)
+
+
+_DUPLICATE = re.compile(r"Found duplicate mapping key '([^']*)'\.\s*Origin: (\S+?)(?::\d+)?\s")
+
+
+def _refuse_duplicates(warnings: str, source: str) -> None:
+    """A key given twice (a host, a variable) is an error: Ansible keeps the last one silently,
+    so a second entry for a host would replace its address or settings unseen."""
+    found = _DUPLICATE.search(warnings)
+    if found:
+        key, where = found.groups()
+        raise BadInputError(
+            f"inventory {where}: {key!r} is given twice (Ansible would silently keep the last); "
+            "remove or merge one"
+        )
 
 
 # Templated variables of the hosts being evaluated. Every check of a host asks for them and

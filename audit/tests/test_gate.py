@@ -3,7 +3,11 @@ problem, and distinct exit codes (the lab test, test_lab_gate.py, runs it for re
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from driftvakt.exitcodes import Exit
 from driftvakt.gate import Problem, exit_code, problems
@@ -62,3 +66,46 @@ def test_an_expired_waiver_keeps_the_failure() -> None:
     found = problems({"results": [_r("vm-01", "a", "fail", reason)]}, ["vm-01"])
     assert exit_code(found) == Exit.FAILURES
     assert "expired on 2026-01-31" in found[0].line()
+
+
+def test_a_host_that_accepts_tcp_but_never_speaks_ssh_is_unreachable(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # It used to exit 2 (error) where docs/gate.md promises 5, with ~20 lines of paramiko
+    # traceback per host on the terminal. Local only: a silent listener on 127.0.0.1.
+
+    from driftvakt.cli import main
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    port = silent.getsockname()[1]
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        f"all:\n  hosts:\n    web1:\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n"
+        f"      ansible_ssh_common_args: -o UserKnownHostsFile={known}\n"
+    )
+    try:
+        code = main(
+            [
+                "gate",
+                "web1",
+                "-i",
+                str(inventory),
+                "-o",
+                str(tmp_path / "g.json"),
+                "--store",
+                str(tmp_path / "s.db"),
+                "--timeout",
+                "2",
+            ]
+        )
+    finally:
+        silent.close()
+    out, err = capfd.readouterr()
+    assert code == 5, out + err
+    assert "Traceback" not in out + err
+    assert "UNREACHABLE web1: unreachable at 127.0.0.1" in out + err
+    assert "sends no SSH banner" in out + err

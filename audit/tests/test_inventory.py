@@ -70,3 +70,53 @@ def test_missing_inventory_and_no_match(tmp_path: Path) -> None:
         targets(str(tmp_path / "nope"))
     with pytest.raises(BadInputError, match="no hosts match"):
         targets(str(_tree(tmp_path)), "nothing*")
+
+
+def test_a_refused_ini_line_is_quoted_without_its_password(tmp_path: Path) -> None:
+    inv = tmp_path / "hosts.ini"
+    inv.write_text('[lab]\nweb1 ansible_host=10.0.0.1 ansible_password=Hunter2Secret "open\n')
+    with pytest.raises(BadInputError) as caught:
+        targets(str(inv), None)
+    message = str(caught.value)
+    assert "Error parsing host definition" in message
+    assert "ansible_password=[secret redacted]" in message
+    assert "Hunter2" not in message
+
+
+@pytest.mark.parametrize(
+    ("variables", "ssh", "winrm"),
+    [
+        ({"ansible_ssh_password": "s1"}, "s1", None),
+        ({"ansible_ssh_pass": "s1", "ansible_ssh_password": "s2"}, "s2", None),
+        ({"ansible_password": "p", "ansible_winrm_pass": "w"}, "p", "w"),
+        ({"ansible_psrp_password": "ps"}, None, "ps"),
+        ({"ansible_password": ""}, None, None),
+    ],
+)
+def test_every_ansible_password_alias_is_used_and_redacted(
+    variables: dict[str, str], ssh: str | None, winrm: str | None
+) -> None:
+    from driftvakt.credentials import SSH_PASSWORD, WINRM_PASSWORD, first_set, secret_values
+
+    assert first_set(variables, SSH_PASSWORD) == ssh
+    assert first_set(variables, WINRM_PASSWORD) == winrm
+    every = {"ansible_sudo_pass": "b", "ansible_ssh_private_key_passphrase": "k", **variables}
+    assert secret_values(every) == {v for v in every.values() if v}
+
+
+def test_a_host_given_twice_in_yaml_is_an_error_naming_the_line(tmp_path: Path) -> None:
+    # Ansible keeps the last silently: the second entry replaced the first host's address.
+    inv = tmp_path / "hosts.yml"
+    inv.write_text(
+        "all:\n  hosts:\n    web1:\n      ansible_host: 10.0.0.1\n"
+        "    web1:\n      ansible_host: 10.0.0.2\n"
+    )
+    with pytest.raises(BadInputError, match=r"hosts\.yml:5: 'web1' is given twice"):
+        targets(str(inv), None)
+
+
+def test_one_host_in_two_ini_groups_is_still_one_host(tmp_path: Path) -> None:
+    inv = tmp_path / "hosts.ini"
+    inv.write_text("[a]\nweb1 ansible_host=10.0.0.1\n[b]\nweb1\n")
+    [host] = targets(str(inv), None)
+    assert (host.name, host.address, set(host.groups) >= {"a", "b"}) == ("web1", "10.0.0.1", True)

@@ -107,6 +107,25 @@ def test_changed_host_key_is_refused_as_possible_mitm(ci_lab: Path, tmp_path: Pa
     assert code == 2
 
 
+def test_revoked_host_key_is_refused_for_that_host_only(ci_lab: Path, tmp_path: Path) -> None:
+    # An OpenSSH `@revoked` line used to end the whole audit with a traceback (paramiko cannot
+    # read the marker); now the revoked host is error and every other host is audited.
+    inv = _variant(ci_lab, tmp_path)
+    group = _group_vars(inv)
+    known = Path(group["ansible_ssh_common_args"].split("UserKnownHostsFile=")[1].split()[0])
+    lines = known.read_text().splitlines()
+    lab02 = [line for line in lines if "lab-02" in line.split()[0].split(",")]
+    forged = tmp_path / "known_hosts"
+    forged.write_text("\n".join(lines + [f"@revoked {line}" for line in lab02]) + "\n")
+    group["ansible_ssh_common_args"] = (
+        f"-o UserKnownHostsFile={forged} -o StrictHostKeyChecking=yes"
+    )
+    (inv / "group_vars" / "all.yml").write_text(yaml.safe_dump(group))
+    code, data = audit(inv, tmp_path / "r.json")
+    _assert_only_host_errors(data, "lab-02", "is marked @revoked")
+    assert code == 2
+
+
 def test_sshd_killed_mid_audit(ci_lab: Path, tmp_path: Path) -> None:
     # A command the checks run kills every sshd on the host while the batch is running.
     fake = "/usr/local/sbin/chronyc"

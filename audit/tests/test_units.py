@@ -15,7 +15,7 @@ from driftvakt.report import render
 from driftvakt.results import Result, Run, Status
 from driftvakt.sshconfig import common_args_options
 from driftvakt.transport import Output
-from driftvakt.transport.batch import BatchParseError, parse, script
+from driftvakt.transport.batch import MARK, BatchParseError, parse, script
 
 
 def _target(**kw: Any) -> Target:
@@ -177,3 +177,14 @@ def test_one_result_per_host_and_control_whatever_the_order() -> None:
     assert [r.status for r in both_na] == [Status.NOT_APPLICABLE]
     worst = merge_results([Result("h", "c", Status.PASS), Result("h", "c", Status.ERROR, [], "x")])
     assert [r.status for r in worst] == [Status.ERROR]
+
+
+@pytest.mark.parametrize("index", ["3", "-1", "99"])
+def test_a_result_for_a_command_never_sent_is_an_error_not_another_commands_output(
+    index: str,
+) -> None:
+    # A negative index used to map silently to the last command, a large one to raise IndexError.
+    commands = ["echo zero", "echo one", "echo two"]
+    line = f"{MARK} {index} 0 b25l "  # five fields: mark, index, rc, stdout, empty stderr
+    with pytest.raises(BatchParseError, match=f"result for command {index} of 3"):
+        parse(commands, f"{line}\n{MARK} end\n".encode())

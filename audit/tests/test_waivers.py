@@ -89,6 +89,21 @@ def test_a_pass_stays_a_pass(tmp_path: Path) -> None:
         (GOOD.replace("2027-06-30", "next summer"), r"waivers\.yml:2: expires must be a date"),
         (GOOD + "    note: extra\n", r"waivers\.yml:2: unknown field\(s\) note"),
         ("- control: x\n", r"waivers\.yml:1: expected a mapping"),
+        # found as a new user would: each of these ended the run with a traceback
+        (GOOD.replace("2027-06-30", "2027-13-45"), r"waivers\.yml:2: expires .* no such day"),
+        (GOOD.replace("2027-06-30", "2027-06-30 10:00:00"), r"waivers\.yml:2: expires must be"),
+        (GOOD.replace("control: auditd_running", "control: [a, b]"), r":2: control must be text"),
+        (GOOD.replace("hosts: [lab]", "hosts: 5"), r"waivers\.yml:2: hosts must be host names"),
+        (GOOD.replace("hosts: [lab]", "hosts: []"), r"waivers\.yml:2: hosts must be a host"),
+        (
+            GOOD.replace("reason: containers get no kernel audit socket", "reason: 7"),
+            r":2: reason must",
+        ),
+        # a key given twice silently took the last: a second hosts: ["*"] waived it everywhere
+        (GOOD + '    hosts: ["*"]\n', r"waivers\.yml:8: 'hosts' is given twice"),
+        ("waivers: []\nwaivers: []\n", r"waivers\.yml:2: 'waivers' is given twice"),
+        ("waivers:\n  - 5\n", r"waivers\.yml:2: each waiver must be a mapping"),
+        ("waivers: {}\n", r"waivers\.yml:1: expected a mapping with a 'waivers' list"),
     ],
 )
 def test_malformed_waivers_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
@@ -99,3 +114,16 @@ def test_malformed_waivers_name_file_and_line(tmp_path: Path, text: str, message
 def test_default_path_is_beside_the_inventory(tmp_path: Path) -> None:
     assert default_path(str(tmp_path)) == tmp_path.with_name(tmp_path.name + ".waivers.yml")
     assert default_path(str(tmp_path / "hosts.ini")) == tmp_path / "waivers.yml"
+
+
+def test_a_file_that_is_not_utf8_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "waivers.yml"
+    path.write_bytes(GOOD.replace("Anna Andersson", "Åsa").encode("latin-1"))
+    with pytest.raises(BadInputError, match=r"waivers .*waivers\.yml: not UTF-8 text"):
+        load(path, KNOWN)
+
+
+def test_quoted_numbers_are_host_names(tmp_path: Path) -> None:
+    [waiver] = load(_file(tmp_path, GOOD.replace("hosts: [lab]", 'hosts: ["5", web*]')), KNOWN)
+    assert waiver.hosts == ("5", "web*")
+    assert waiver.expires == dt.date(2027, 6, 30)

@@ -297,3 +297,19 @@ def test_defaults_follow_ansible() -> None:
         20,
     )
     assert (http.scheme, http.port) == ("http", 5985)
+
+
+def _plain_http(**extra: Any) -> WinRmTransport:
+    variables = {"ansible_port": 5985, "ansible_winrm_transport": "basic", **extra}
+    target = Target("w", "192.0.2.9", 5985, "u", None, "winrm", False, "", None, None, variables)
+    return WinRmTransport(target, 20, PASSWORD)
+
+
+def test_basic_auth_over_http_is_refused_unless_the_host_opts_in() -> None:
+    # Basic over HTTP used to send the password in clear without a word.
+    with pytest.raises(TransportError, match=r"^w: WinRM basic authentication over HTTP"):
+        _plain_http()
+    allowed = _plain_http(driftvakt_winrm_allow_plaintext_basic=True)
+    assert (allowed.scheme, allowed.auth) == ("http", "basic")
+    ntlm = _plain_http(ansible_winrm_transport="ntlm")  # NTLM over HTTP encrypts the messages
+    assert ntlm.auth == "ntlm"

@@ -102,6 +102,8 @@ def parse(commands: list[str], stdout: bytes) -> dict[str, Output]:
             out, err = base64.b64decode(fields[3]), base64.b64decode(fields[4])
         except (ValueError, binascii.Error) as exc:
             raise BatchParseError(f"malformed result line: {raw[:80]}") from exc
+        if not 0 <= index < len(commands):  # a negative index would name another command
+            raise BatchParseError(f"result for command {index} of {len(commands)}: {raw[:80]}")
         results[commands[index]] = Output(rc, out, err)
     if not complete:
         raise BatchParseError(f"the batch stopped after {len(results)} of {len(commands)} commands")

@@ -99,6 +99,13 @@ def bootstrap_arguments() -> list[str]:
     ]
 
 
+PLAINTEXT_OPT_IN = "driftvakt_winrm_allow_plaintext_basic"
+
+
+def _allowed(variables: dict[str, Any], name: str) -> bool:
+    return str(variables.get(name, "")).strip().lower() in ("true", "yes", "1", "on")
+
+
 def _first(value: Any, default: str) -> str:
     if isinstance(value, list | tuple):
         value = value[0] if value else None
@@ -117,6 +124,13 @@ class WinRmTransport:
             v.get("ansible_winrm_scheme"), "http" if str(explicit_port) == "5985" else "https"
         )
         self.port = int(explicit_port or (5986 if self.scheme == "https" else 5985))
+        if self.auth == "basic" and self.scheme == "http" and not _allowed(v, PLAINTEXT_OPT_IN):
+            # Basic sends the password base64-encoded: over HTTP anyone on the path reads it.
+            raise TransportError(
+                f"{target.name}: WinRM basic authentication over HTTP would send the password "
+                f"in clear; use https (port 5986) or another transport, or set "
+                f"{PLAINTEXT_OPT_IN}: true for this host if you accept that risk"
+            )
         self.path = str(v.get("ansible_winrm_path") or "/wsman")
         self.user = target.user or v.get("ansible_winrm_user")
         self._password = password
