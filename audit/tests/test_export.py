@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import sqlite3
 import subprocess
 import tarfile
 from pathlib import Path
@@ -19,7 +20,7 @@ from test_store import make_run
 
 from driftvakt.errors import BadInputError
 from driftvakt.export import bundle, command, contents, receipts, sftp, signing
-from driftvakt.store import Store
+from driftvakt.store import Store, StoreError
 
 MINISIGN = shutil.which("minisign")
 needs_minisign = pytest.mark.skipif(MINISIGN is None, reason="minisign is not installed")
@@ -304,3 +305,17 @@ def test_bad_sftp_target(url: str) -> None:
     with pytest.raises(BadInputError) as error:
         sftp.parse_target(url)
     assert "secret" not in str(error.value)
+
+
+def test_a_store_that_does_not_verify_is_never_signed(
+    store_path: Path, key_path: Path, tmp_path: Path
+) -> None:
+    # export used to sign whatever the store held: a forged history got a bundle that verifies.
+
+    db = sqlite3.connect(store_path)
+    db.execute("UPDATE runs SET content = replace(content, 'ops', 'eve') WHERE seq = 1")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match=r"refusing to export: the run store .* does not verify"):
+        command.export(store_path, None, key_path, tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -19,6 +19,7 @@ import pytest
 
 import driftvakt
 import driftvakt.store.chain as chain_module
+from driftvakt.errors import BadInputError
 from driftvakt.results import Result, Run, Status
 from driftvakt.store import (
     GENESIS_HASH,
@@ -27,6 +28,7 @@ from driftvakt.store import (
     StoreError,
     canonical_json,
     chain_hash,
+    headlog,
 )
 
 PACKAGE_ROOT = str(Path(driftvakt.__file__).resolve().parents[1])
@@ -184,10 +186,11 @@ def test_deleting_a_middle_run_is_named_by_verify(store: Store) -> None:
     raw(store.path, "DELETE FROM results WHERE run_seq = 2")
     raw(store.path, "DELETE FROM runs WHERE seq = 2")
     problems = store.verify()
-    assert len(problems) == 1
+    assert len(problems) == 2
     assert "seq 3" in problems[0]
     assert runs[2]["id"] in problems[0]
     assert "deleted" in problems[0]
+    assert "run seq 2" in problems[1] and "is not in the store" in problems[1]  # head log
 
 
 def test_deleting_the_newest_run_shows_as_a_gap_once_the_chain_goes_on(store: Store) -> None:
@@ -197,20 +200,80 @@ def test_deleting_the_newest_run_shows_as_a_gap_once_the_chain_goes_on(store: St
     raw(store.path, "DELETE FROM runs WHERE seq = 3")
     store.save(make_run())
     problems = store.verify()
-    assert len(problems) == 1
+    assert len(problems) == 2
     assert "seq 3 missing" in problems[0]
+    assert "run seq 3" in problems[1] and "is not in the store" in problems[1]  # head log
 
 
-def test_truncation_is_found_only_against_a_hash_kept_elsewhere(store: Store) -> None:
-    for _ in range(3):
-        store.save(make_run())
+def test_deleting_the_newest_runs_is_found_against_the_head_log(store: Store) -> None:
+    # A local chain cannot show its own newest runs gone; the head log beside it can.
+    runs = [make_run() for _ in range(3)]
+    for run in runs:
+        store.save(run)
     exported = store.head()
     raw(store.path, "DELETE FROM results WHERE run_seq = 3")
     raw(store.path, "DELETE FROM runs WHERE seq = 3")
-    assert store.verify() == []  # the documented limit of a local chain
+    [problem] = store.verify()
+    assert f"run seq 3 ({runs[2]['id']}" in problem
+    assert "runs were deleted" in problem
+    # Without the head log (deleted too), a hash kept elsewhere (a signed export) still tells.
+    headlog.log_path(store.path).unlink()
+    assert store.verify() == []  # the documented limit of a chain with no anchor outside it
     problems = store.verify(known_hashes=[exported])
     assert len(problems) == 1
     assert "not in the chain" in problems[0]
+
+
+def test_an_emptied_store_file_is_found(store: Store) -> None:
+    for _ in range(2):
+        store.save(make_run())
+    path = store.path
+    store.close()
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if leftover.exists():
+            leftover.write_bytes(b"")
+    with Store(path) as emptied:
+        problems = emptied.verify()
+    assert [p.split(" (")[0] for p in problems] == ["run seq 1", "run seq 2"]
+    assert all("store was emptied" in p for p in problems)
+
+
+def test_a_chain_rewritten_with_recomputed_hashes_is_found(store: Store) -> None:
+    for _ in range(2):
+        store.save(make_run())
+    path = store.path
+    log = headlog.log_path(path).read_bytes()
+    store.close()
+    for leftover in path.parent.glob(path.name + "*"):
+        leftover.unlink()
+    with Store(path) as forged:  # a whole new, internally consistent chain
+        forged.save(make_run())
+        forged.save(make_run())
+        headlog.log_path(path).write_bytes(log)  # the log outside kept the real heads
+        problems = forged.verify()
+    assert len(problems) == 2
+    assert all("another hash than when it was saved" in p for p in problems)
+
+
+def test_an_edited_head_log_line_is_named(store: Store) -> None:
+    store.save(make_run())
+    log = headlog.log_path(store.path)
+    log.write_text(log.read_text() + "not json\n")
+    [problem] = store.verify()
+    assert problem.endswith(":2 is not a head entry: it was edited")
+
+
+def test_verify_never_creates_a_store(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    with pytest.raises(BadInputError, match=r"no run store at .*typo\.db"):
+        Store(missing, create=False)
+    assert not missing.exists()
+
+
+def test_the_store_and_its_head_log_are_private(store: Store) -> None:
+    store.save(make_run())
+    assert store.path.stat().st_mode & 0o777 == 0o600
+    assert headlog.log_path(store.path).stat().st_mode & 0o777 == 0o600
 
 
 def test_prune_keeps_verify_clean_and_later_edits_are_still_found(store: Store) -> None:
@@ -259,9 +322,10 @@ def test_deleting_the_first_kept_run_after_a_prune_is_found(store: Store) -> Non
     raw(store.path, "DELETE FROM results WHERE run_seq = 3")
     raw(store.path, "DELETE FROM runs WHERE seq = 3")
     problems = store.verify()
-    assert len(problems) == 1
+    assert len(problems) == 2
     assert "seq 4" in problems[0]
     assert "prune anchor" in problems[0]
+    assert "run seq 3" in problems[1] and "is not in the store" in problems[1]  # head log
 
 
 def test_prune_refuses_a_broken_chain(store: Store) -> None:
@@ -642,3 +706,31 @@ def test_prune_drops_audits_killed_long_ago_with_their_staged_results(store: Sto
     db.close()
     assert staged == {running["id"]}
     assert store.verify() == []
+
+
+def test_store_verify_on_a_mistyped_path_is_one_line_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # It used to create an empty store there and report it intact.
+    from driftvakt.cli import main
+
+    missing = tmp_path / "var" / "driftvakt.dbb"
+    assert main(["store", "verify", "--store", str(missing)]) == 3
+    assert "no run store at" in capsys.readouterr().err
+    assert not missing.exists()
+    assert not missing.parent.exists()
+
+
+def test_store_verify_takes_heads_kept_elsewhere(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from driftvakt.cli import main
+
+    store.save(make_run())
+    kept = store.head()
+    store.save(make_run())
+    argv = ["store", "verify", "--store", str(store.path), "--known-hash", kept]
+    assert main(argv) == 0
+    assert "run store intact: 2 runs" in capsys.readouterr().out
+    assert main([*argv, "--known-hash", "f" * 64]) == 2
+    assert "is not in the chain" in capsys.readouterr().out

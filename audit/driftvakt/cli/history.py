@@ -37,19 +37,23 @@ def cmd_drift(args: argparse.Namespace) -> int:
 
 
 def cmd_store(args: argparse.Namespace) -> int:
-    from driftvakt.store import Store
+    from driftvakt.store import Store, headlog
     from driftvakt.timewindow import parse_since
 
-    store = Store(Path(args.store))
+    store = Store(Path(args.store), create=False)  # verify or prune never make a store
     if args.store_command == "verify":
-        problems = store.verify()
+        problems = store.verify(known_hashes=args.known_hash)
         for problem in problems:
             print(f"TAMPERED: {problem}")
         for run in store.incomplete():
             print(f"incomplete: run {run.id[:8]} begun {run.begun_at} (pid {run.pid}), never saved")
         if problems:
             return Exit.ERRORS
-        print(f"run store intact: {len(store.runs())} runs, chain head {store.head()[:16]}")
+        heads = len(headlog.read(store.path)[0])
+        print(
+            f"run store intact: {len(store.runs())} runs, chain head {store.head()[:16]}, "
+            f"{heads} logged head(s) in {headlog.log_path(store.path)} agree"
+        )
         return Exit.OK
     age = parse_since(args.older_than)
     if age is None:

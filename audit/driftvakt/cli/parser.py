@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     store_sub = store.add_subparsers(dest="store_command", required=True)
     verify = store_sub.add_parser("verify", help="find edited or deleted runs")
     verify.add_argument("--store", default="var/driftvakt.db")
+    verify.add_argument(
+        "--known-hash",
+        action="append",
+        default=[],
+        metavar="HASH",
+        help="a chain head kept elsewhere (e.g. store.head in a signed export); repeatable",
+    )
     prune = store_sub.add_parser("prune", help="delete runs older than a duration")
     prune.add_argument("--older-than", required=True)
     prune.add_argument("--store", default="var/driftvakt.db")

@@ -67,7 +67,13 @@ def export(
     key = load_signing_key(key_path)  # before any work: a wrong passphrase fails fast
     if not store_path.exists():
         raise StoreError(f"no run store at {store_path}: run driftvakt audit first")
-    with Store(store_path) as store:
+    with Store(store_path, create=False) as store:
+        found = store.verify()
+        if found:  # never sign a history that was changed: the bundle would vouch for it
+            raise StoreError(
+                f"refusing to export: the run store {store_path} does not verify "
+                f"({len(found)} problem(s), first: {found[0]}); run driftvakt store verify"
+            )
         if run_key:
             run = store.load(run_key)
         else:

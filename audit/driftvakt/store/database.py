@@ -8,6 +8,7 @@ trace of that run. A second writer waits (``busy_timeout``) and then fails with
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -35,6 +36,10 @@ class Database:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the folder for {self.path}: {exc}") from exc
+        try:  # made 0600 before SQLite opens it (its -wal/-shm files copy the mode)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        except OSError as exc:
+            raise StoreError(f"cannot create run store {self.path}: {exc.strerror}") from exc
         try:
             self.connection = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from driftvakt.store import queries, retention, verification, writing
+from driftvakt.errors import BadInputError
+from driftvakt.store import headlog, queries, retention, verification, writing
 from driftvakt.store.database import DEFAULT_TIMEOUT, Database
 from driftvakt.store.records import IncompleteRun, RunOutline, StoredRun
 from driftvakt.store.schema import migrate
@@ -16,7 +17,11 @@ from driftvakt.store.schema import migrate
 class Store:
     """The run store in one SQLite file. Safe to share between threads; close() when done."""
 
-    def __init__(self, path: Path, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, path: Path, *, timeout: float = DEFAULT_TIMEOUT, create: bool = True
+    ) -> None:
+        if not create and not Path(path).is_file():
+            raise BadInputError(f"no run store at {path}: check --store (nothing was created)")
         self._database = Database(Path(path), timeout)
         self.path = self._database.path
         self.timeout = timeout
@@ -43,7 +48,7 @@ class Store:
 
     def save(self, run_json: dict[str, Any]) -> StoredRun:
         """Store a run and all its results in one transaction, chained to the previous run."""
-        return writing.save(self._database, run_json)
+        return self._logged(writing.save(self._database, run_json))
 
     def stage(self, run_id: str, results: Iterable[dict[str, Any]]) -> int:
         """Keep results of a begun run (e.g. one host's) until :meth:`save_staged`; committed at
@@ -56,7 +61,12 @@ class Store:
         ``run_meta`` is the run's JSON without ``results``. The staged results become the run's,
         sorted by host and, within a host, in the order staged; all in one transaction.
         """
-        return writing.save_staged(self._database, run_meta)
+        return self._logged(writing.save_staged(self._database, run_meta))
+
+    def _logged(self, stored: StoredRun) -> StoredRun:
+        """The new head, also outside the store (headlog.py): verify checks against it."""
+        headlog.record(self.path, "saved", stored.seq, stored.hash, stored.id)
+        return stored
 
     def abandon(self, run_id: str) -> bool:
         """Forget a run begun but never saved, and any results staged for it; True if there
@@ -71,7 +81,14 @@ class Store:
         recorded as an anchor the first kept run must link to. Refuses to prune a chain that
         does not verify, so pruning never erases the evidence of tampering.
         """
-        return retention.prune(self._database, older_than)
+        count = retention.prune(self._database, older_than)
+        if count:
+            with self._database.transaction("DEFERRED") as db:
+                seq, digest = db.execute(
+                    "SELECT seq, hash FROM chain_anchors ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+            headlog.record(self.path, "pruned", int(seq), str(digest), "")
+        return count
 
     # -- reading (queries.py) ---------------------------------------------------------------
 
@@ -141,4 +158,9 @@ class Store:
         or the chain was rewritten.
         """
         with self._database.transaction("DEFERRED") as db:
-            return verification.problems(db, known_hashes)
+            found = verification.problems(db, known_hashes)
+            runs = {int(seq): str(h) for seq, h in db.execute("SELECT seq, hash FROM runs")}
+            anchors = {
+                int(seq): str(h) for seq, h in db.execute("SELECT seq, hash FROM chain_anchors")
+            }
+        return found + headlog.problems(self.path, runs, anchors)
