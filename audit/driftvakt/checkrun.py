@@ -26,7 +26,7 @@ from _pytest.runner import runtestprotocol
 
 from driftvakt.redact import redact
 from driftvakt.replay import BACKEND_NAME, NeedCommand
-from driftvakt.results import Result, Status
+from driftvakt.results import ErrorKind, Result, Status
 
 EVIDENCE_LINES = 6
 EVIDENCE_WIDTH = 240  # a one-line JSON document is evidence enough at this width
@@ -199,6 +199,7 @@ class CheckRunner:
                         f"command failed on the host: {_command_failure(excinfo)}", self.secrets
                     ),
                     report.duration,
+                    error_kind=ErrorKind.CHECK,
                 )
             detail = [redact(line, self.secrets) for line in _message(str(excinfo.value))]
             return Result(
@@ -218,6 +219,7 @@ class CheckRunner:
             evidence,
             redact(f"check could not run ({kind}): {message}", self.secrets),
             report.duration,
+            error_kind=ErrorKind.CHECK,
         )
 
 

@@ -24,9 +24,9 @@ from driftvakt.catalog import controls
 from driftvakt.credentials import KEY_PASSPHRASE, SSH_PASSWORD, WINRM_PASSWORD, first_set
 from driftvakt.inventory import Target, forget_host_variables
 from driftvakt.progress import Progress
-from driftvakt.results import Result, Status
+from driftvakt.results import ErrorKind, Result, Status
 from driftvakt.suites import suites_dir
-from driftvakt.transport import Output, Transport, TransportError
+from driftvakt.transport import HostConfigError, Output, Transport, TransportError
 
 if TYPE_CHECKING:
     from driftvakt.checkrun import CheckRunner
@@ -60,7 +60,7 @@ def _transport(target: Target, timeout: float) -> Transport:
         from driftvakt.transport.winrm import WinRmTransport
 
         return WinRmTransport(target, timeout, first_set(target.vars, WINRM_PASSWORD))
-    raise TransportError(
+    raise HostConfigError(
         f"{target.name}: ansible_connection={target.connection} is not "
         "supported by the audit (ssh or winrm)"
     )
@@ -76,12 +76,18 @@ def internal_error(name: str, doing: str, exc: BaseException) -> str:
 
 
 def _errors_for(
-    name: str, reason: str, waiting: set[str] | None, test_controls: dict[str, str]
+    name: str,
+    reason: str,
+    waiting: set[str] | None,
+    test_controls: dict[str, str],
+    kind: ErrorKind,
 ) -> list[Result]:
     if waiting is None:  # nothing evaluated yet on this host: every control is an error
-        return [Result(name, cid, Status.ERROR, reason=reason) for cid in controls()]
+        return [
+            Result(name, cid, Status.ERROR, reason=reason, error_kind=kind) for cid in controls()
+        ]
     return [
-        Result(name, test_controls.get(key, key), Status.ERROR, reason=reason)
+        Result(name, test_controls.get(key, key), Status.ERROR, reason=reason, error_kind=kind)
         for key in sorted(waiting)
     ]
 
@@ -130,10 +136,11 @@ def collect(
         try:
             transports[t.name] = _transport(t, timeout)
         except TransportError as exc:
-            add(t.name, _errors_for(t.name, str(exc), None, {}))
+            add(t.name, _errors_for(t.name, str(exc), None, {}, exc.kind))
             hand_over(t.name)
         except Exception as exc:  # one host's bad settings never end the run
-            add(t.name, _errors_for(t.name, internal_error(t.name, "setting up", exc), None, {}))
+            reason = internal_error(t.name, "setting up", exc)
+            add(t.name, _errors_for(t.name, reason, None, {}, ErrorKind.INTERNAL))
             hand_over(t.name)
     by_name = {t.name: t for t in hosts}
     read: dict[str, list[str]] = {}  # per host, the commands read: the next audit's prefetch
@@ -194,12 +201,20 @@ def collect(
                 try:
                     SESSIONS[name].outputs.update(future.result())
                 except TransportError as exc:
-                    add(name, _errors_for(name, str(exc), waiting[name], runner.test_controls))
+                    add(
+                        name,
+                        _errors_for(name, str(exc), waiting[name], runner.test_controls, exc.kind),
+                    )
                     finish(name)
                     continue
                 except Exception as exc:  # a fault of one host's read is its own
                     reason = internal_error(name, "reading the host", exc)
-                    add(name, _errors_for(name, reason, waiting[name], runner.test_controls))
+                    add(
+                        name,
+                        _errors_for(
+                            name, reason, waiting[name], runner.test_controls, ErrorKind.INTERNAL
+                        ),
+                    )
                     finish(name)
                     continue
                 rounds[name] += 1
@@ -210,7 +225,10 @@ def collect(
                     finish(name)
                 elif rounds[name] >= MAX_ROUNDS:
                     reason = f"the check still needed new reads after {MAX_ROUNDS} round trips"
-                    add(name, _errors_for(name, reason, pending, runner.test_controls))
+                    add(
+                        name,
+                        _errors_for(name, reason, pending, runner.test_controls, ErrorKind.CHECK),
+                    )
                     finish(name)
                 else:
                     waiting[name] = pending

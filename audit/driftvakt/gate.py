@@ -15,10 +15,9 @@ from driftvakt.audit import default_inventory, run_audit
 from driftvakt.errors import BadInputError
 from driftvakt.exitcodes import Exit
 from driftvakt.inventory import targets
+from driftvakt.results import ErrorKind
 
 ACCEPTED = ("pass", "waived", "not_applicable")
-# The transports' wording for a host that never answered (transport/ssh.py, transport/winrm.py).
-UNREACHABLE_MARK = ": unreachable at "
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ def problems(run: dict[str, Any], hosts: list[str]) -> list[Problem]:
         if not mine:
             found.append(Problem("error", host, "-", "the audit returned no result for it"))
             continue
-        down = next((r for r in mine if UNREACHABLE_MARK in (r.get("reason") or "")), None)
+        down = next((r for r in mine if r.get("error_kind") == ErrorKind.UNREACHABLE), None)
         if down is not None:
             found.append(Problem("unreachable", host, "-", down["reason"]))
             continue

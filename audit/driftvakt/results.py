@@ -21,6 +21,19 @@ class Status(StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
 
+class ErrorKind(StrEnum):
+    """Why a result is ``error``: read by the gate, reports and exit codes instead of prose."""
+
+    UNREACHABLE = "unreachable"  # nothing usable answered: refused, no route, silent, no banner
+    HOST_KEY = "host_key"  # unknown, changed or revoked host key; known_hosts unreadable
+    AUTH = "auth"  # login or privilege (sudo) refused
+    TIMEOUT = "timeout"  # the host stopped answering during the audit
+    PROTOCOL = "protocol"  # the connection broke or answered nonsense
+    CONFIG = "config"  # the host's inventory settings cannot be used
+    CHECK = "check"  # a check could not judge (its own error, a missing input)
+    INTERNAL = "internal"  # a fault in driftvakt itself
+
+
 @dataclass
 class Result:
     host: str
@@ -32,11 +45,13 @@ class Result:
     # Structured facts a check recorded beside its verdict (pytest's ``record_property``), e.g.
     # the per-host rights inventory; omitted from the JSON when empty.
     facts: dict[str, Any] = field(default_factory=dict)
+    error_kind: str = ""  # an ErrorKind for an ``error``; omitted from the JSON otherwise
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        if not data["facts"]:
-            del data["facts"]
+        for optional in ("facts", "error_kind"):
+            if not data[optional]:
+                del data[optional]
         return data
 
 

@@ -13,8 +13,9 @@ from driftvakt.exitcodes import Exit
 from driftvakt.gate import Problem, exit_code, problems
 
 
-def _r(host: str, control: str, status: str, reason: str = "") -> dict[str, Any]:
-    return {"host": host, "control": control, "status": status, "reason": reason}
+def _r(host: str, control: str, status: str, reason: str = "", kind: str = "") -> dict[str, Any]:
+    result = {"host": host, "control": control, "status": status, "reason": reason}
+    return {**result, "error_kind": kind} if kind else result
 
 
 def test_passing_waived_and_not_applicable_results_let_the_host_through() -> None:
@@ -48,11 +49,22 @@ def test_each_failure_and_error_is_one_named_line() -> None:
 
 def test_an_unreachable_host_is_one_problem_with_its_own_exit_code() -> None:
     down = "vm-02: unreachable at 10.0.0.2:22 (timed out)"
-    run = {"results": [_r("vm-02", c, "error", down) for c in ("a", "b", "c")]}
+    run = {"results": [_r("vm-02", c, "error", down, "unreachable") for c in ("a", "b", "c")]}
     found = problems(run, ["vm-02"])
     assert found == [Problem("unreachable", "vm-02", "-", down)]
     assert found[0].line() == "UNREACHABLE vm-02: unreachable at 10.0.0.2:22 (timed out)"
     assert exit_code([*found, Problem("fail", "vm-01", "a", "x")]) == Exit.UNREACHABLE
+
+
+def test_the_gate_reads_the_error_kind_never_the_wording() -> None:
+    # A check whose own reason happens to say "unreachable at" is an error, not a host down;
+    # a host down in other words (a WinRM connect timeout) is unreachable all the same.
+    worded = _r("vm-01", "a", "error", "vm-01: unreachable at 10.0.0.9:123 (chrony)", "check")
+    timed = _r(
+        "vm-02", "a", "error", "vm-02: no answer within 20s from 10.0.0.3:5986", "unreachable"
+    )
+    found = problems({"results": [worded, timed]}, ["vm-01", "vm-02"])
+    assert [(p.kind, p.host) for p in found] == [("error", "vm-01"), ("unreachable", "vm-02")]
 
 
 def test_a_host_without_results_is_an_error_never_a_pass() -> None:

@@ -73,5 +73,7 @@ def test_an_unexpected_exception_on_one_host_is_that_hosts_error(
         "broken: unexpected RuntimeError while reading the host (a library bug spanning "
         "lines); this host is error, the rest of the fleet is audited: please report it"
     }
+    kinds = {(r.host, r.error_kind) for r in out.results}
+    assert kinds == {("broken", "internal"), ("closed", "unreachable")}
     closed = {r.reason for r in out.results if r.host == "closed"}
     assert all("unreachable at 127.0.0.1" in reason for reason in closed), closed

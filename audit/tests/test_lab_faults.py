@@ -50,8 +50,9 @@ def _reasons(data: dict[str, Any], host: str) -> set[str]:
     return {r["reason"] for r in data["results"] if r["host"] == host}
 
 
-def _assert_only_host_errors(data: dict[str, Any], host: str, words: str) -> None:
+def _assert_only_host_errors(data: dict[str, Any], host: str, words: str, kind: str) -> None:
     statuses = _by_host(data)
+    assert {r.get("error_kind") for r in data["results"] if r["host"] == host} == {kind}
     assert statuses[host] == {"error"}, f"{host} must be error for every control"
     assert {r["control"] for r in data["results"] if r["host"] == host} == set(controls())
     assert all(words in reason for reason in _reasons(data, host)), _reasons(data, host)
@@ -69,7 +70,7 @@ def test_host_down(ci_lab: Path, tmp_path: Path) -> None:
     lab_hosts["lab-ghost"] = {"ansible_host": f"{subnet}.250"}
     (inv / "hosts.yml").write_text(yaml.safe_dump(hosts))
     code, data = audit(inv, tmp_path / "r.json", "--timeout", "10")
-    _assert_only_host_errors(data, "lab-ghost", "lab-ghost")
+    _assert_only_host_errors(data, "lab-ghost", "lab-ghost", "unreachable")
     assert code == 2
 
 
@@ -81,7 +82,7 @@ def test_wrong_key(ci_lab: Path, tmp_path: Path) -> None:
         (inv / "host_vars" / "lab-02.yml").read_text() + f"ansible_ssh_private_key_file: {key}\n"
     )
     code, data = audit(inv, tmp_path / "r.json")
-    _assert_only_host_errors(data, "lab-02", "authentication failed for ops@")
+    _assert_only_host_errors(data, "lab-02", "authentication failed for ops@", "auth")
     assert code == 2
 
 
@@ -103,7 +104,7 @@ def test_changed_host_key_is_refused_as_possible_mitm(ci_lab: Path, tmp_path: Pa
     )
     (inv / "group_vars" / "all.yml").write_text(yaml.safe_dump(group))
     code, data = audit(inv, tmp_path / "r.json")
-    _assert_only_host_errors(data, "lab-01", "man-in-the-middle")
+    _assert_only_host_errors(data, "lab-01", "man-in-the-middle", "host_key")
     assert code == 2
 
 
@@ -122,7 +123,7 @@ def test_revoked_host_key_is_refused_for_that_host_only(ci_lab: Path, tmp_path: 
     )
     (inv / "group_vars" / "all.yml").write_text(yaml.safe_dump(group))
     code, data = audit(inv, tmp_path / "r.json")
-    _assert_only_host_errors(data, "lab-02", "is marked @revoked")
+    _assert_only_host_errors(data, "lab-02", "is marked @revoked", "host_key")
     assert code == 2
 
 
@@ -163,7 +164,7 @@ def test_hanging_host_times_out_and_the_fleet_finishes(ci_lab: Path, tmp_path: P
     finally:
         for pid in frozen:
             os.kill(pid, signal.SIGCONT)
-    _assert_only_host_errors(data, "lab-02", "lab-02")
+    _assert_only_host_errors(data, "lab-02", "lab-02", "unreachable")
     assert took < 60
     assert code == 2
 

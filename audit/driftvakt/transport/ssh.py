@@ -22,7 +22,16 @@ import paramiko
 
 from driftvakt.inventory import Target
 from driftvakt.sshconfig import common_args_options
-from driftvakt.transport import Output, TransportError, known_hosts
+from driftvakt.transport import (
+    AuthError,
+    HostConfigError,
+    HostKeyError,
+    Output,
+    TimedOut,
+    TransportError,
+    Unreachable,
+    known_hosts,
+)
 from driftvakt.transport.batch import MARK, BatchParseError, parse, script
 
 # paramiko logs each failed handshake with a traceback (~20 lines per host, through logging's
@@ -70,7 +79,7 @@ class SshTransport:
         try:
             self.options = common_args_options(target.ssh_common_args)
         except ValueError as exc:
-            raise TransportError(
+            raise HostConfigError(
                 f"{target.name}: ansible_ssh_common_args cannot be read ({exc}); check its quoting"
             ) from None
         self.known_hosts_path = known_hosts_file(target, self.options)
@@ -84,12 +93,12 @@ class SshTransport:
         try:
             known = known_hosts.read(path)
         except FileNotFoundError as exc:
-            raise TransportError(
+            raise HostKeyError(
                 f"{self.target.name}: known_hosts file {path} does not exist; "
                 "collect and verify the host keys first"
             ) from exc
         except OSError as exc:
-            raise TransportError(
+            raise HostKeyError(
                 f"{self.target.name}: cannot read known_hosts file {path} ({exc.strerror})"
             ) from exc
         name = host if port == 22 else f"[{host}]:{port}"  # as paramiko looks it up
@@ -103,7 +112,7 @@ class SshTransport:
         command = self.options.get("proxycommand")
         if command and command.lower() != "none":
             if jump:
-                raise TransportError(
+                raise HostConfigError(
                     f"{self.target.name}: ansible_ssh_common_args gives both ProxyJump and "
                     "ProxyCommand; give one, so the audit takes the same path as Ansible"
                 )
@@ -111,14 +120,14 @@ class SshTransport:
         if not jump:
             return None
         if "," in jump:
-            raise TransportError(
+            raise HostConfigError(
                 f"{self.target.name}: ProxyJump {jump!r} has several hops; the audit follows "
                 "one (give the rest as that bastion's own ProxyJump, or use ProxyCommand)"
             )
         user, _, hostport = jump.rpartition("@")
         host, _, port = hostport.partition(":")
         if not host or not (port or "22").isdigit():
-            raise TransportError(
+            raise HostConfigError(
                 f"{self.target.name}: ProxyJump {jump!r} is not [user@]host[:port]"
             )
         self._jump = self._new_client(host, int(port or 22))
@@ -137,7 +146,7 @@ class SshTransport:
         try:
             return paramiko.ProxyCommand(expanded)
         except paramiko.SSHException as exc:
-            raise TransportError(f"{t.name}: ProxyCommand could not start ({exc})") from exc
+            raise HostConfigError(f"{t.name}: ProxyCommand could not start ({exc})") from exc
 
     def _connect(
         self, client: paramiko.SSHClient, host: str, port: int, user: str | None, sock: Any
@@ -167,13 +176,13 @@ class SshTransport:
         except paramiko.BadHostKeyException as exc:
             if known_hosts.read(self.known_hosts_path).is_revoked(exc.key):
                 raise self._revoked(where) from exc
-            raise TransportError(
+            raise HostKeyError(
                 f"host key of {t.name} ({where}) has CHANGED since it was recorded in "
                 f"{self.known_hosts_path}: possible man-in-the-middle. Verify the new key out of "
                 f"band before replacing it; nothing was audited"
             ) from exc
         except paramiko.AuthenticationException as exc:
-            raise TransportError(
+            raise AuthError(
                 f"authentication failed for {user or '(default user)'}@{where}: "
                 f"check ansible_user and the private key for {t.name}"
             ) from exc
@@ -181,29 +190,27 @@ class SshTransport:
             started = client.get_transport()
             if started is not None and not started.remote_version:
                 # TCP was accepted but no SSH banner came: to the gate, a host that is not there
-                raise TransportError(
+                raise Unreachable(
                     f"{t.name}: unreachable at {where}: something accepts the connection but "
                     f"sends no SSH banner within {self.timeout:.0f}s (is sshd on this port?)"
                 ) from exc
             if "not found in known_hosts" in str(exc):
-                raise TransportError(
+                raise HostKeyError(
                     f"host key of {t.name} ({where}) is not in {self.known_hosts_path}: verify "
                     "its fingerprint and add it (strict host-key checking is on)"
                 ) from exc
             raise TransportError(f"{t.name}: SSH to {where} failed: {exc}") from exc
         except ConnectionRefusedError as exc:
-            raise TransportError(
+            raise Unreachable(
                 f"{t.name}: unreachable at {where}: nothing accepts SSH there (connection "
                 "refused): is sshd up?"
             ) from exc
         except TimeoutError as exc:
-            raise TransportError(
+            raise Unreachable(
                 f"{t.name}: no answer from {where} within {self.timeout:.0f}s"
             ) from exc
         except OSError as exc:
-            raise TransportError(
-                f"{t.name}: unreachable at {where} ({exc.strerror or exc})"
-            ) from exc
+            raise Unreachable(f"{t.name}: unreachable at {where} ({exc.strerror or exc})") from exc
 
     def connect(self) -> None:
         if self._client is not None:
@@ -237,14 +244,14 @@ class SshTransport:
             data = stdout.read()
             complaint = stderr.read().decode(errors="replace").strip()
         except TimeoutError as exc:
-            raise TransportError(
+            raise TimedOut(
                 f"{self.target.name}: the host stopped answering (no result "
                 f"within {budget:.0f}s); the rest of the fleet goes on"
             ) from exc
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise self._lost(exc) from exc
         if elevated and MARK.encode() not in data and "sudo" in complaint:
-            raise TransportError(
+            raise AuthError(
                 f"{self.target.name}: could not become root with sudo as "
                 f"{self.target.user or '(default user)'} ({complaint.splitlines()[-1]}): the "
                 "audit needs passwordless sudo for ansible_user when ansible_become is on"
@@ -255,7 +262,7 @@ class SshTransport:
             raise self._lost(exc) from exc
 
     def _revoked(self, where: str) -> TransportError:
-        return TransportError(
+        return HostKeyError(
             f"host key of {self.target.name} ({where}) is marked @revoked in "
             f"{self.known_hosts_path}: the host must get a new key, verified out of "
             "band; nothing was audited"
@@ -280,7 +287,7 @@ class SshTransport:
             if transport is None or not transport.is_active():  # it died while opening
                 raise self._lost(exc) from exc
             if "Timeout opening channel" in str(exc):
-                raise TransportError(
+                raise TimedOut(
                     f"{self.target.name}: logged in, but the host opened no session within "
                     f"{self.timeout:.0f}s (its PAM/systemd-logind session setup is stalled)"
                 ) from exc

@@ -36,7 +36,15 @@ from winrm.exceptions import (
 from winrm.protocol import Protocol
 
 from driftvakt.inventory import Target
-from driftvakt.transport import Output, TransportError
+from driftvakt.transport import (
+    AuthError,
+    HostConfigError,
+    HostKeyError,
+    Output,
+    TimedOut,
+    TransportError,
+    Unreachable,
+)
 from driftvakt.transport.batch import MARK, BatchParseError, parse
 from driftvakt.windows import expand
 
@@ -126,7 +134,7 @@ class WinRmTransport:
         self.port = int(explicit_port or (5986 if self.scheme == "https" else 5985))
         if self.auth == "basic" and self.scheme == "http" and not _allowed(v, PLAINTEXT_OPT_IN):
             # Basic sends the password base64-encoded: over HTTP anyone on the path reads it.
-            raise TransportError(
+            raise HostConfigError(
                 f"{target.name}: WinRM basic authentication over HTTP would send the password "
                 f"in clear; use https (port 5986) or another transport, or set "
                 f"{PLAINTEXT_OPT_IN}: true for this host if you accept that risk"
@@ -156,7 +164,7 @@ class WinRmTransport:
         """One actionable line for anything pywinrm or requests raised."""
         name, where = self.target.name, self.where
         if isinstance(exc, InvalidCredentialsError):
-            return TransportError(
+            return AuthError(
                 f"authentication failed for {self.user or '(no user)'}@{where} ({self.auth}): "
                 "check ansible_user/ansible_password"
             )
@@ -166,16 +174,18 @@ class WinRmTransport:
         if isinstance(exc, requests.exceptions.SSLError):
             detail = re.search(r"certificate verify failed: ([^(')\"]+)", str(exc))
             reason = detail.group(1).strip() if detail else _short(exc)
-            return TransportError(
+            return HostKeyError(
                 f"certificate of {name} ({where}) does not match/verify: {reason}; give the "
                 "region's CA in ansible_winrm_ca_trust_path (validation stays on)"
             )
-        if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.ReadTimeout):
-            return TransportError(f"{name}: no answer within {self.read_timeout}s from {where}")
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return Unreachable(f"{name}: no answer within {self.read_timeout}s from {where}")
+        if isinstance(exc, requests.exceptions.ReadTimeout):
+            return TimedOut(f"{name}: no answer within {self.read_timeout}s from {where}")
         if isinstance(exc, TimeoutError):
-            return TransportError(f"{name}: no answer within {exc.args[0] if exc.args else '?'}s")
+            return TimedOut(f"{name}: no answer within {exc.args[0] if exc.args else '?'}s")
         if isinstance(exc, requests.exceptions.ConnectionError):
-            return TransportError(f"{name}: unreachable at {where} over WinRM ({_short(exc)})")
+            return Unreachable(f"{name}: unreachable at {where} over WinRM ({_short(exc)})")
         if isinstance(exc, WinRMTransportError):
             return TransportError(
                 f"{name}: WinRM at {self.endpoint} answered HTTP {exc.code}: {exc.message[:120]}"
