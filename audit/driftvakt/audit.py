@@ -137,6 +137,7 @@ def apply_waivers(
         waiver = find(waivers, r.control, r.host, groups.get(r.host, set()))
         if waiver is None:
             continue
+        r.waiver = {**waiver.as_json(), "expired": waiver.expired(today)}
         if waiver.expired(today):
             r.reason = f"{r.reason} [waiver {waiver.source} expired on {waiver.expires}]"
             continue

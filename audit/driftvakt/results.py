@@ -46,10 +46,13 @@ class Result:
     # the per-host rights inventory; omitted from the JSON when empty.
     facts: dict[str, Any] = field(default_factory=dict)
     error_kind: str = ""  # an ErrorKind for an ``error``; omitted from the JSON otherwise
+    # The waiver that matched a failure (waivers.Waiver.as_json() and ``expired``): the
+    # result is ``waived`` under it, or still ``fail`` if it had expired. Omitted when none.
+    waiver: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for optional in ("facts", "error_kind"):
+        for optional in ("facts", "error_kind", "waiver"):
             if not data[optional]:
                 del data[optional]
         return data

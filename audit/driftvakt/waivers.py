@@ -46,6 +46,16 @@ class Waiver:
     def expired(self, today: dt.date) -> bool:
         return today > self.expires
 
+    def as_json(self) -> dict[str, str]:
+        """The waiver as a result carries it (``waiver``), for reports and machines."""
+        return {
+            "source": self.source,
+            "reason": self.reason,
+            "risk_analysis": self.risk_analysis,
+            "approver": self.approver,
+            "expires": self.expires.isoformat(),
+        }
+
 
 def _where(path: Path, node: yaml.Node) -> str:
     return f"{path}:{node.start_mark.line + 1}"

@@ -47,6 +47,15 @@ def test_valid_waiver_turns_fail_into_waived_not_pass(tmp_path: Path) -> None:
     )
     assert [r.status for r in results] == [Status.WAIVED, Status.FAIL, Status.FAIL]
     assert "RA-2026-014" in results[0].reason
+    assert results[0].to_json()["waiver"] == {
+        "source": f"{tmp_path / 'waivers.yml'}:2",
+        "reason": "containers get no kernel audit socket",
+        "risk_analysis": "RA-2026-014",
+        "approver": "Anna Andersson",
+        "expires": "2027-06-30",
+        "expired": False,
+    }
+    assert "waiver" not in results[1].to_json()
     assert "auditd inactive" in results[0].evidence[0]
 
 
@@ -56,6 +65,7 @@ def test_expired_waiver_stops_counting_and_says_so(tmp_path: Path) -> None:
     apply_waivers(results, waivers, [_host("lab-01", ("lab",))], dt.date(2027, 7, 1))
     assert results[0].status is Status.FAIL
     assert "expired on 2027-06-30" in results[0].reason
+    assert results[0].waiver["expired"] is True
 
 
 def test_an_error_is_never_waived(tmp_path: Path) -> None:
