@@ -58,7 +58,14 @@ def parse_apt_simulation(text: str) -> list[AptUpgrade]:
 def parse_record(text: str) -> dict[str, dict[str, Any]]:
     """The apt hook's record: {"name version": {"first_seen", "after", "suite", ...}}."""
     data = json.loads(text)
-    packages: dict[str, dict[str, Any]] = data["packages"]
+    packages = data.get("packages") if isinstance(data, dict) else None
+    if not isinstance(packages, dict) or not all(
+        isinstance(entry, dict)
+        and isinstance(entry.get("first_seen"), int | float)
+        and isinstance(entry.get("after"), int | float | None)
+        for entry in packages.values()
+    ):
+        raise ValueError(f"{RECORD} is not a record of first-seen times: it was edited or damaged")
     return packages
 
 
@@ -145,7 +152,10 @@ def parse_zypper_patches(xml_text: str) -> list[SusePatch]:
     # zypper writes no DTD; refusing one keeps entity expansion from a tampered host out.
     if "<!DOCTYPE" in xml_text or "<!ENTITY" in xml_text:
         raise ValueError("zypper's XML carries a DTD, which zypper never writes: not parsed")
-    root = ET.fromstring(xml_text)  # noqa: S314  (no DTD, see above)
+    try:
+        root = ET.fromstring(xml_text)  # noqa: S314  (no DTD, see above)
+    except ET.ParseError as exc:
+        raise ValueError(f"zypper's XML output cannot be read ({exc})") from exc
     errors = [m.text or "" for m in root.iter("message") if m.get("type") == "error"]
     if errors:
         raise RuntimeError(f"zypper: {' '.join(e.strip() for e in errors)}")

@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import inspect
+import pkgutil
 import string
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -128,3 +133,39 @@ def test_unreadable_ssh_args_are_one_line(args: str) -> None:
     target = Target("web1", "127.0.0.1", 22, "ops", None, "ssh", False, args, None, None, {})
     with pytest.raises(TransportError, match=r"^web1: "):
         SshTransport(target, 1)._sock()
+
+
+def _suite_parsers() -> list[Any]:
+    """Every ``parse_*`` function of the compliance suites: a new parser is covered by itself."""
+    import driftvakt_checks
+
+    found = []
+    for info in pkgutil.iter_modules(driftvakt_checks.__path__):
+        module = importlib.import_module(f"driftvakt_checks.{info.name}")
+        found += [
+            fn
+            for name, fn in inspect.getmembers(module, inspect.isfunction)
+            if name.startswith("parse_") and fn.__module__ == module.__name__
+        ]
+    return sorted(found, key=lambda fn: f"{fn.__module__}.{fn.__name__}")
+
+
+# Command output as a broken or hostile host might answer: random text, and random strings of
+# the tokens the parsers look for (so that they get past their first line).
+TOKENS = ["\n", " ", "\t", ":", "=", "{", "}", "[", "]", "-", "0", "1", "tcp", "ACCEPT", "*", "#"]
+TOKENS += [",", "/", "@", "root", "ALL", "NOPASSWD", "<", ">", '"', "dport", "accept", "2026-01-01"]
+host_output = st.text(max_size=200) | st.lists(st.sampled_from(TOKENS), max_size=60).map("".join)
+
+
+@pytest.mark.parametrize("parser", _suite_parsers(), ids=lambda fn: fn.__name__)
+def test_every_suite_parser_reads_garbage_as_a_result_or_a_value_error(parser: Any) -> None:
+    # A ValueError (or its JSON subclass) is the parsers' "cannot read this" and becomes the
+    # check's `error` with that message; anything else was a crash with a meaningless reason
+    # (found: the patch record's shape, zypper's XML).
+    @settings(max_examples=120, deadline=None, database=None)
+    @given(text=host_output)
+    def read(text: str) -> None:
+        with contextlib.suppress(ValueError):
+            parser(text)
+
+    read()
