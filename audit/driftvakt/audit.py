@@ -221,13 +221,20 @@ def _locked_audit(
         store.stage(run.id, [r.to_json() for r in merged])
 
     cache = store.path.with_suffix(".prefetch.json")
-    audit_hosts(
-        hosts, inventory, project, _secrets(hosts), cache, quiet, timeout, on_host=host_done
-    )
-    run.finished = _now()
-    meta = run.to_json()  # no results in it: they are in the store
-    meta["summary"] = totals
-    store.save_staged({key: value for key, value in meta.items() if key != "results"})
+    try:
+        audit_hosts(
+            hosts, inventory, project, _secrets(hosts), cache, quiet, timeout, on_host=host_done
+        )
+        run.finished = _now()
+        meta = run.to_json()  # no results in it: they are in the store
+        meta["summary"] = totals
+        store.save_staged({key: value for key, value in meta.items() if key != "results"})
+    except KeyboardInterrupt:
+        store.mark_abandoned(run.id, "interrupted (Ctrl-C)")
+        raise
+    except Exception as exc:
+        store.mark_abandoned(run.id, f"stopped by {type(exc).__name__}")
+        raise
     write_run_json_atomic(output, meta, store.iter_results(run.id))
     print_summary(run.hosts, lambda host: store.host_results(run.id, host), totals, lang)
     print(format_text(stored_drift(store, run.id), lang, max_lines=4))

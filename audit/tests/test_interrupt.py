@@ -71,3 +71,14 @@ def test_ctrl_c_ends_the_audit_without_waiting_for_connect_timeouts(
     assert "interrupted" in output
     assert "Traceback" not in output
     assert took < 5, f"Ctrl-C took {took:.1f}s (connect timeout {TIMEOUT}s)"
+
+
+def test_an_interrupted_audit_is_marked_abandoned_in_the_store(tmp_path: Path) -> None:
+    # It used to stay "incomplete", like an audit still running, until a prune.
+    from driftvakt.store import Store
+
+    test_ctrl_c_ends_the_audit_without_waiting_for_connect_timeouts(tmp_path, 2.0)
+    with Store(tmp_path / "s.db", create=False) as store:
+        [begun] = store.incomplete()
+        assert store.runs() == []
+    assert begun.abandoned.startswith("interrupted (Ctrl-C) at ")

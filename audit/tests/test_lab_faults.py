@@ -288,7 +288,8 @@ def test_auditor_killed_mid_run_leaves_earlier_runs_intact(ci_lab: Path, tmp_pat
     verify = driftvakt("store", "verify", "--store", str(store), check=False)
     assert verify.returncode == 0, verify.stdout
     assert "intact: 1 runs" in verify.stdout
-    assert "incomplete: run" in verify.stdout
+    assert "abandoned: run" in verify.stdout
+    assert "is gone" in verify.stdout  # SIGKILL marks nothing: the dead pid tells
     assert not (tmp_path / "killed.json").exists()
 
 

@@ -46,7 +46,13 @@ def cmd_store(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"TAMPERED: {problem}")
         for run in store.incomplete():
-            print(f"incomplete: run {run.id[:8]} begun {run.begun_at} (pid {run.pid}), never saved")
+            if run.abandoned:
+                print(f"abandoned: run {run.id[:8]} begun {run.begun_at}: {run.abandoned}")
+            else:
+                print(
+                    f"running: run {run.id[:8]} begun {run.begun_at} (pid {run.pid} on "
+                    f"{run.hostname}), not saved yet"
+                )
         if problems:
             return Exit.ERRORS
         heads = len(headlog.read(store.path)[0])

@@ -3,6 +3,8 @@ run begun but never saved."""
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,3 +43,24 @@ class IncompleteRun:
     hostname: str
     pid: int
     meta: dict[str, Any]
+
+    @property
+    def abandoned(self) -> str:
+        """Why the run will never be saved ("" while it may still be running): it was marked
+        so when interrupted, or the process that began it on this machine is gone (SIGKILL)."""
+        marked = self.meta.get("abandoned")
+        if isinstance(marked, dict):
+            return f"{marked.get('why', 'stopped')} at {marked.get('at', '?')}"
+        if self.hostname == socket.gethostname() and not _alive(self.pid):
+            return f"its process (pid {self.pid}) is gone"
+        return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: it exists
+    return True

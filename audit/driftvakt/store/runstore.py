@@ -68,6 +68,11 @@ class Store:
         headlog.record(self.path, "saved", stored.seq, stored.hash, stored.id)
         return stored
 
+    def mark_abandoned(self, run_id: str, why: str) -> None:
+        """Mark a begun run that will never be saved (interrupted, failed); its staged results
+        stay as evidence until a prune."""
+        writing.mark_abandoned(self._database, run_id, why)
+
     def abandon(self, run_id: str) -> bool:
         """Forget a run begun but never saved, and any results staged for it; True if there
         was one."""

@@ -8,6 +8,7 @@ logged here; the caller redacts secrets from evidence before saving.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -94,6 +95,17 @@ def save_staged(database: Database, run_meta: dict[str, Any]) -> StoredRun:
         )
 
     return _chain(database, run_meta, insert)
+
+
+def mark_abandoned(database: Database, run_id: str, why: str) -> None:
+    """Keep a begun run's record and staged results, marked as never to be saved."""
+    with database.transaction() as db:
+        row = db.execute("SELECT meta FROM runs_in_progress WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            return
+        meta = json.loads(row[0])
+        meta["abandoned"] = {"why": why, "at": now()}
+        db.execute("UPDATE runs_in_progress SET meta = ? WHERE id = ?", (json.dumps(meta), run_id))
 
 
 def abandon(database: Database, run_id: str) -> bool:
