@@ -307,6 +307,11 @@ def test_bad_sftp_target(url: str) -> None:
     assert "secret" not in str(error.value)
 
 
+@pytest.mark.fault(
+    "store",
+    "export from a store that does not verify",
+    "refused, nothing signed (was: a bundle that verifies)",
+)
 def test_a_store_that_does_not_verify_is_never_signed(
     store_path: Path, key_path: Path, tmp_path: Path
 ) -> None:

@@ -80,6 +80,11 @@ def test_an_expired_waiver_keeps_the_failure() -> None:
     assert "expired on 2026-01-31" in found[0].line()
 
 
+@pytest.mark.fault(
+    "host",
+    "a port that accepts TCP but never speaks SSH",
+    "gate exit 5, one line (was: exit 2 and a traceback per host)",
+)
 def test_a_host_that_accepts_tcp_but_never_speaks_ssh_is_unreachable(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -38,6 +38,11 @@ def _target(name: str, known_hosts: Path) -> Target:
     )
 
 
+@pytest.mark.fault(
+    "host",
+    "an unexpected exception while reading one host",
+    "that host `error` (internal), the rest audited",
+)
 def test_an_unexpected_exception_on_one_host_is_that_hosts_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

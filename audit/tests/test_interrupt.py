@@ -18,6 +18,11 @@ TIMEOUT = 60  # the connect allowance the interrupt must not wait for
 
 
 # Ctrl-C at once (pytest still importing), while the checks are collected, and once they run.
+@pytest.mark.fault(
+    "run",
+    "Ctrl-C during connect, collection or evaluation",
+    "ends in seconds with exit 130; was: waited for every connect timeout",
+)
 @pytest.mark.parametrize("after", [0.0, 0.5, 2.0])
 def test_ctrl_c_ends_the_audit_without_waiting_for_connect_timeouts(
     tmp_path: Path, after: float
@@ -73,6 +78,9 @@ def test_ctrl_c_ends_the_audit_without_waiting_for_connect_timeouts(
     assert took < 5, f"Ctrl-C took {took:.1f}s (connect timeout {TIMEOUT}s)"
 
 
+@pytest.mark.fault(
+    "store", "an interrupted audit", "its begun run is marked `abandoned` in the store"
+)
 def test_an_interrupted_audit_is_marked_abandoned_in_the_store(tmp_path: Path) -> None:
     # It used to stay "incomplete", like an audit still running, until a prune.
     from driftvakt.store import Store

@@ -72,6 +72,11 @@ def test_missing_inventory_and_no_match(tmp_path: Path) -> None:
         targets(str(_tree(tmp_path)), "nothing*")
 
 
+@pytest.mark.fault(
+    "secrets",
+    "an INI inventory line Ansible refuses, with a password",
+    "one line, the password masked",
+)
 def test_a_refused_ini_line_is_quoted_without_its_password(tmp_path: Path) -> None:
     inv = tmp_path / "hosts.ini"
     inv.write_text('[lab]\nweb1 ansible_host=10.0.0.1 ansible_password=Hunter2Secret "open\n')
@@ -104,6 +109,11 @@ def test_every_ansible_password_alias_is_used_and_redacted(
     assert secret_values(every) == {v for v in every.values() if v}
 
 
+@pytest.mark.fault(
+    "input",
+    "a host given twice in a YAML inventory",
+    "one line naming file:line, exit 3 (was: the last silently won)",
+)
 def test_a_host_given_twice_in_yaml_is_an_error_naming_the_line(tmp_path: Path) -> None:
     # Ansible keeps the last silently: the second entry replaced the first host's address.
     inv = tmp_path / "hosts.yml"

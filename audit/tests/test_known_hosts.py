@@ -58,6 +58,11 @@ def test_a_revoked_key_is_trusted_for_no_host(keys: list[paramiko.PKey]) -> None
     assert known.is_revoked(keys[0]) and not known.is_revoked(keys[1])
 
 
+@pytest.mark.fault(
+    "input",
+    "garbled, `@cert-authority` or unknown-marker lines in known_hosts",
+    "skipped as OpenSSH skips them; the other hosts' keys still work",
+)
 @pytest.mark.parametrize(
     "bad",
     [

@@ -62,6 +62,11 @@ def _assert_only_host_errors(data: dict[str, Any], host: str, words: str, kind: 
             assert "error" not in seen, f"{other} must be audited as usual"
 
 
+@pytest.mark.fault(
+    "host",
+    "a host that is down (no route, nothing answers)",
+    "that host `error` (unreachable), every other host audited; exit 2",
+)
 def test_host_down(ci_lab: Path, tmp_path: Path) -> None:
     inv = _variant(ci_lab, tmp_path)
     hosts = yaml.safe_load((inv / "hosts.yml").read_text())
@@ -74,6 +79,11 @@ def test_host_down(ci_lab: Path, tmp_path: Path) -> None:
     assert code == 2
 
 
+@pytest.mark.fault(
+    "host",
+    "wrong SSH key for one host",
+    'that host `error` (auth: "authentication failed for ops@…"); exit 2',
+)
 def test_wrong_key(ci_lab: Path, tmp_path: Path) -> None:
     inv = _variant(ci_lab, tmp_path)
     key = tmp_path / "wrong_key"
@@ -86,6 +96,11 @@ def test_wrong_key(ci_lab: Path, tmp_path: Path) -> None:
     assert code == 2
 
 
+@pytest.mark.fault(
+    "host",
+    "a changed host key",
+    'that host `error` (host_key: "possible man-in-the-middle"), nothing audited on it',
+)
 def test_changed_host_key_is_refused_as_possible_mitm(ci_lab: Path, tmp_path: Path) -> None:
     inv = _variant(ci_lab, tmp_path)
     group = _group_vars(inv)
@@ -108,6 +123,11 @@ def test_changed_host_key_is_refused_as_possible_mitm(ci_lab: Path, tmp_path: Pa
     assert code == 2
 
 
+@pytest.mark.fault(
+    "host",
+    "an `@revoked` line in known_hosts",
+    'that host `error` (host_key: "is marked @revoked"); was: the whole run ended',
+)
 def test_revoked_host_key_is_refused_for_that_host_only(ci_lab: Path, tmp_path: Path) -> None:
     # An OpenSSH `@revoked` line used to end the whole audit with a traceback (paramiko cannot
     # read the marker); now the revoked host is error and every other host is audited.
@@ -127,6 +147,11 @@ def test_revoked_host_key_is_refused_for_that_host_only(ci_lab: Path, tmp_path: 
     assert code == 2
 
 
+@pytest.mark.fault(
+    "host",
+    "sshd killed on a host mid-audit",
+    'its waiting checks `error` ("connection lost"), never pass',
+)
 def test_sshd_killed_mid_audit(ci_lab: Path, tmp_path: Path) -> None:
     # A command the checks run kills every sshd on the host while the batch is running.
     fake = "/usr/local/sbin/chronyc"
@@ -153,6 +178,11 @@ def test_sshd_killed_mid_audit(ci_lab: Path, tmp_path: Path) -> None:
     assert code == 2
 
 
+@pytest.mark.fault(
+    "host",
+    "a host frozen (SIGSTOP) during the audit",
+    "that host `error` within the timeout, the fleet finishes",
+)
 def test_hanging_host_times_out_and_the_fleet_finishes(ci_lab: Path, tmp_path: Path) -> None:
     frozen = netns_pids(LAB, "lab-02")
     for pid in frozen:
@@ -169,6 +199,9 @@ def test_hanging_host_times_out_and_the_fleet_finishes(ci_lab: Path, tmp_path: P
     assert code == 2
 
 
+@pytest.mark.fault(
+    "host", "systemd-logind stalled on a host", "that host `error` naming the stalled session setup"
+)
 def test_stalled_login_session_is_named_not_called_a_lost_connection(
     ci_lab: Path, tmp_path: Path
 ) -> None:
@@ -195,6 +228,11 @@ def test_stalled_login_session_is_named_not_called_a_lost_connection(
     assert code == 2
 
 
+@pytest.mark.fault(
+    "host",
+    "a command the check needs is missing",
+    '`error` ("command failed on the host"), never pass',
+)
 def test_missing_command_is_an_error(ci_lab: Path, tmp_path: Path) -> None:
     console(LAB, "lab-01", "mv /usr/bin/chronyc /usr/bin/chronyc.away")
     try:
@@ -206,6 +244,7 @@ def test_missing_command_is_an_error(ci_lab: Path, tmp_path: Path) -> None:
     assert {r["status"] for r in missing} == {"error"}
 
 
+@pytest.mark.fault("host", "sudo wants a password", "that host `error` (auth), one line")
 def test_sudo_wanting_a_password_is_an_error_not_a_silent_pass(
     ci_lab: Path, tmp_path: Path
 ) -> None:
@@ -228,6 +267,9 @@ def test_sudo_wanting_a_password_is_an_error_not_a_silent_pass(
         assert "\n" not in seen[control]["reason"]
 
 
+@pytest.mark.fault(
+    "input", "a malformed inventory", "one line naming file:line, exit 3, no host contacted"
+)
 def test_malformed_inventory_is_one_line_and_exit_3(tmp_path: Path) -> None:
     bad = tmp_path / "hosts.yml"
     bad.write_text("all:\n  hosts:\n    a: [broken\n")
@@ -259,6 +301,9 @@ def _start_audit(inv: Path, out: Path, store: Path, *extra: str) -> subprocess.P
     )
 
 
+@pytest.mark.fault(
+    "store", "two audits on one store at once", "the second waits, then runs; both runs intact"
+)
 def test_two_audits_at_once_wait_and_corrupt_nothing(ci_lab: Path, tmp_path: Path) -> None:
     store = tmp_path / "runs.db"
     first = _start_audit(ci_lab, tmp_path / "a.json", store)
@@ -270,6 +315,11 @@ def test_two_audits_at_once_wait_and_corrupt_nothing(ci_lab: Path, tmp_path: Pat
     assert "intact: 2 runs" in verify.stdout
 
 
+@pytest.mark.fault(
+    "store",
+    "the auditor killed (SIGKILL) mid-run",
+    "earlier runs verify, the begun run reads `abandoned`",
+)
 def test_auditor_killed_mid_run_leaves_earlier_runs_intact(ci_lab: Path, tmp_path: Path) -> None:
     store = tmp_path / "runs.db"
     code, _ = audit(ci_lab, tmp_path / "first.json", "--store", str(store))
@@ -293,6 +343,9 @@ def test_auditor_killed_mid_run_leaves_earlier_runs_intact(ci_lab: Path, tmp_pat
     assert not (tmp_path / "killed.json").exists()
 
 
+@pytest.mark.fault(
+    "secrets", "passwords in the inventory (canary)", "found in no output, log, report or store"
+)
 def test_canary_secret_reaches_no_output_log_report_or_store(ci_lab: Path, tmp_path: Path) -> None:
     inv = _variant(ci_lab, tmp_path)
     group = _group_vars(inv)

@@ -13,6 +13,11 @@ from driftvakt.cli import main
 INVENTORY = "all:\n  hosts:\n    web1:\n      ansible_host: 192.0.2.77\n"  # never contacted
 
 
+@pytest.mark.fault(
+    "input",
+    "an unwritable results or store folder",
+    "one line, exit 3, before any host is contacted; was: traceback after the audit",
+)
 @pytest.mark.parametrize(
     ("option", "message"),
     [
@@ -41,6 +46,7 @@ def test_an_unusable_output_or_store_folder_is_bad_input_before_any_host(
     assert "nothing was audited" in err
 
 
+@pytest.mark.fault("input", "a results path that is a folder", "one line, exit 3")
 def test_a_results_path_that_is_a_folder_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -66,6 +66,11 @@ def _load_text(tmp_path: Path, text: str | bytes) -> None:
     assert message.startswith(f"waivers {path}")
 
 
+@pytest.mark.fault(
+    "property",
+    "generated waiver files of any shape, text or bytes",
+    "a result or one line naming the file",
+)
 @SETTINGS
 @given(entries=st.lists(waiver_entries, max_size=3))
 def test_waivers_of_any_shape(tmp_path: Path, entries: list[dict[str, object]]) -> None:
@@ -97,6 +102,7 @@ frame_fields = st.lists(
 )
 
 
+@pytest.mark.fault("property", "generated batch answers", "a result or a clean batch error")
 @SETTINGS
 @given(lines=st.lists(frame_fields, max_size=6), tail=st.binary(max_size=40))
 def test_batch_output_of_any_shape(lines: list[list[str]], tail: bytes) -> None:
@@ -113,6 +119,9 @@ def assert_one_line(message: str) -> None:
     assert "\n" not in message, message
 
 
+@pytest.mark.fault(
+    "property", "generated ansible_ssh_common_args", "parsed, or one line for that host"
+)
 @SETTINGS
 @given(args=st.text(max_size=80))
 def test_ssh_common_args_of_any_text(tmp_path: Path, args: str) -> None:
@@ -157,6 +166,11 @@ TOKENS += [",", "/", "@", "root", "ALL", "NOPASSWD", "<", ">", '"', "dport", "ac
 host_output = st.text(max_size=200) | st.lists(st.sampled_from(TOKENS), max_size=60).map("".join)
 
 
+@pytest.mark.fault(
+    "property",
+    "generated command output for every parser of the suites",
+    "a result or a ValueError the check reports as `error`",
+)
 @pytest.mark.parametrize("parser", _suite_parsers(), ids=lambda fn: fn.__name__)
 def test_every_suite_parser_reads_garbage_as_a_result_or_a_value_error(parser: Any) -> None:
     # A ValueError (or its JSON subclass) is the parsers' "cannot read this" and becomes the

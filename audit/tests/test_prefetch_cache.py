@@ -45,6 +45,11 @@ def test_changing_any_check_drops_the_cache(tmp_path: Path) -> None:
     assert prefetch_cache.load(cache, after) == {}
 
 
+@pytest.mark.fault(
+    "input",
+    "a forged or stale prefetch cache",
+    "never replayed on hosts (was: sent verbatim, as root)",
+)
 @pytest.mark.parametrize(
     "forged",
     [
@@ -62,6 +67,7 @@ def test_a_cache_not_bound_to_these_checks_is_never_replayed(
     assert prefetch_cache.load(cache, digest) == {}
 
 
+@pytest.mark.fault("input", "a prefetch cache others can write", "not used, one warning")
 @pytest.mark.parametrize("which", ["file", "folder"])
 def test_a_cache_others_could_write_is_not_used(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], which: str

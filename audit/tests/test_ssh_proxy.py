@@ -58,6 +58,11 @@ def _target(common_args: str, known: Path, port: int) -> Target:
     )
 
 
+@pytest.mark.fault(
+    "input",
+    "`ProxyCommand` in ansible_ssh_common_args",
+    "the audit goes through it (was: ignored, connecting around the bastion)",
+)
 def test_proxycommand_carries_the_connection_with_tokens_expanded(
     tmp_path: Path, banner_server: tuple[int, list[bytes]]
 ) -> None:
@@ -78,6 +83,9 @@ def test_proxycommand_carries_the_connection_with_tokens_expanded(
     assert "refused" not in str(caught.value), caught.value
 
 
+@pytest.mark.fault(
+    "input", "ProxyJump and ProxyCommand together", "that host `error` (config), one line"
+)
 def test_proxyjump_and_proxycommand_together_are_refused(tmp_path: Path) -> None:
     known = tmp_path / "known_hosts"
     known.write_text("")

@@ -205,6 +205,9 @@ def test_deleting_the_newest_run_shows_as_a_gap_once_the_chain_goes_on(store: St
     assert "run seq 3" in problems[1] and "is not in the store" in problems[1]  # head log
 
 
+@pytest.mark.fault(
+    "store", "the newest runs deleted from the store", "`store verify` names them (was: intact)"
+)
 def test_deleting_the_newest_runs_is_found_against_the_head_log(store: Store) -> None:
     # A local chain cannot show its own newest runs gone; the head log beside it can.
     runs = [make_run() for _ in range(3)]
@@ -224,6 +227,9 @@ def test_deleting_the_newest_runs_is_found_against_the_head_log(store: Store) ->
     assert "not in the chain" in problems[0]
 
 
+@pytest.mark.fault(
+    "store", "the store file emptied", "`store verify` names every logged run (was: intact)"
+)
 def test_an_emptied_store_file_is_found(store: Store) -> None:
     for _ in range(2):
         store.save(make_run())
@@ -238,6 +244,11 @@ def test_an_emptied_store_file_is_found(store: Store) -> None:
     assert all("store was emptied" in p for p in problems)
 
 
+@pytest.mark.fault(
+    "store",
+    "the whole chain rewritten with recomputed hashes",
+    "`store verify` names every changed run (was: intact)",
+)
 def test_a_chain_rewritten_with_recomputed_hashes_is_found(store: Store) -> None:
     for _ in range(2):
         store.save(make_run())
@@ -708,6 +719,11 @@ def test_prune_drops_audits_killed_long_ago_with_their_staged_results(store: Sto
     assert store.verify() == []
 
 
+@pytest.mark.fault(
+    "input",
+    "`store verify` on a mistyped path",
+    "one line, exit 3, nothing created (was: an empty store reported intact)",
+)
 def test_store_verify_on_a_mistyped_path_is_one_line_and_creates_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -179,6 +179,11 @@ def test_one_result_per_host_and_control_whatever_the_order() -> None:
     assert [r.status for r in worst] == [Status.ERROR]
 
 
+@pytest.mark.fault(
+    "host",
+    "a batch answer naming a command never sent",
+    "that host `error` (was: IndexError, or another command's output)",
+)
 @pytest.mark.parametrize("index", ["3", "-1", "99"])
 def test_a_result_for_a_command_never_sent_is_an_error_not_another_commands_output(
     index: str,

@@ -90,6 +90,13 @@ def test_a_pass_stays_a_pass(tmp_path: Path) -> None:
     assert results[0].status is Status.PASS
 
 
+@pytest.mark.fault(
+    "input",
+    "malformed waivers: bad YAML, missing/unknown fields, impossible dates, date-times, "
+    "lists or numbers where text belongs, a key given twice",
+    "one line naming file:line, exit 3; was: tracebacks after the fleet was audited, "
+    "or a second `hosts:` silently winning",
+)
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -126,6 +133,7 @@ def test_default_path_is_beside_the_inventory(tmp_path: Path) -> None:
     assert default_path(str(tmp_path / "hosts.ini")) == tmp_path / "waivers.yml"
 
 
+@pytest.mark.fault("input", "a waiver file that is not UTF-8", "one line, exit 3")
 def test_a_file_that_is_not_utf8_is_one_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "waivers.yml"
     path.write_bytes(GOOD.replace("Anna Andersson", "Åsa").encode("latin-1"))

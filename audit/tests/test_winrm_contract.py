@@ -305,6 +305,11 @@ def _plain_http(**extra: Any) -> WinRmTransport:
     return WinRmTransport(target, 20, PASSWORD)
 
 
+@pytest.mark.fault(
+    "secrets",
+    "WinRM basic authentication over HTTP",
+    "that host `error` (config) unless it opts in",
+)
 def test_basic_auth_over_http_is_refused_unless_the_host_opts_in() -> None:
     # Basic over HTTP used to send the password in clear without a word.
     with pytest.raises(TransportError, match=r"^w: WinRM basic authentication over HTTP"):
