@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from . import windows_timesync
+from .systemd_units import unit_states
 from .windows_facts import windows_facts
 
 # Where chrony's configuration lives: Debian, then RHEL and SLES.
@@ -114,6 +115,16 @@ def _linux_only(host: Any) -> None:
         pytest.skip(f"not applicable: chrony is checked on Linux, this is {host.system_info.type}")
 
 
+# What a state other than "enabled" means for the next boot, where it is not obvious.
+NEXT_BOOT = {
+    "enabled-runtime": " (enabled only until the next reboot)",
+    "linked": " (linked in, but nothing starts it at boot)",
+    "linked-runtime": " (linked in until the next reboot, nothing starts it at boot)",
+    "masked": " (masked: it cannot be started at all)",
+    "absent": " (no such unit)",
+}
+
+
 def _chrony_service(host: Any) -> str:
     return "chrony" if host.system_info.distribution in ("debian", "ubuntu") else "chronyd"
 
@@ -173,14 +184,18 @@ def test_region_servers_are_the_only_time_sources(host: Any, hostvars: dict[str,
 def test_chrony_is_installed_running_and_enabled(host: Any, hostvars: dict[str, Any]) -> None:
     _linux_only(host)
     name = _chrony_service(host)
-    service = host.service(name)
     problems = []
     if not host.package("chrony").is_installed:
         problems.append("package chrony is not installed")
-    if not service.is_running:
-        problems.append(f"service {name} is not running")
-    if not service.is_enabled:
-        problems.append(f"service {name} is not enabled at boot")
+    # systemctl's own words, not testinfra's is_enabled: that one also takes "enabled-runtime"
+    # (gone at the next boot), "static", "indirect" and "alias" as enabled.
+    enabled, active = unit_states(host, (f"{name}.service",))[f"{name}.service"]
+    if active != "active":
+        problems.append(f"service {name} is not running ({active})")
+    if enabled != "enabled":
+        problems.append(
+            f"service {name} is {enabled} at boot, not enabled{NEXT_BOOT.get(enabled, '')}"
+        )
     assert not problems, "; ".join(problems)
 
 
