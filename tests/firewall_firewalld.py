@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .firewall_model import AcceptRule
+from .firewall_model import AcceptRule, InputChain
 from .firewall_paths import host_networks
 
 # firewalld's ICMP type names -> nft's, per family (None: firewalld defines it for that family
@@ -214,3 +214,21 @@ def policy_reaches_host(block: FirewalldBlock, zones: Iterable[str]) -> bool:
         and "HOST" in block.values("egress-zones")
         and ("ANY" in ingress or bool(ingress & set(zones)))
     )
+
+
+def kernel_problem(nft_rc: str | None, chains: list[InputChain]) -> str | None:
+    """What is wrong when firewalld runs but the kernel does not filter inbound traffic.
+
+    firewalld answers ``--list-all-zones`` from its own memory: after ``nft flush ruleset`` (or
+    a failed reload) it still shows every zone while the kernel lets everything in.
+    """
+    if nft_rc != "0":
+        return (
+            "cannot read the kernel's ruleset (nft list ruleset), so firewalld's zones are unproven"
+        )
+    if not chains:
+        return (
+            "firewalld reports its zones, but the kernel has no input filter chain "
+            "(nft list ruleset is empty of them): nothing is filtered"
+        )
+    return None

@@ -18,8 +18,9 @@ STATE_COMMAND = "; ".join(
         " echo '## default-zone'; firewall-cmd --get-default-zone 2>&1",
         " echo '## zones'; firewall-cmd --list-all-zones 2>&1",
         " echo '## permanent-zones'; firewall-cmd --permanent --list-all-zones 2>&1",
-        " echo '## policies'; firewall-cmd --list-all-policies 2>&1",
-        " else echo '## nft'; nft -j list ruleset 2>&1; echo \"## nft-rc $?\"; fi",
+        " echo '## policies'; firewall-cmd --list-all-policies 2>&1; fi",
+        # The kernel's own ruleset, whichever manager runs: a manager's view is not proof.
+        "echo '## nft'; nft -j list ruleset 2>&1; echo \"## nft-rc $?\"",
     ]
 )
 

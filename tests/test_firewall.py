@@ -73,7 +73,20 @@ def test_firewall_inbound_default_deny(host: Any, hostvars: dict[str, Any]) -> N
                 problems.append(
                     f"zone {name} does not deny by default: target {runtime}, permanent {boot}"
                 )
-        evidence = "firewalld zones filtering inbound: " + "; ".join(seen)
+        kernel = (
+            nftables.nft_input_chains(state.sections.get("nft", ""))
+            if state.sections.get("nft-rc") == "0"
+            else []
+        )
+        unfiltered = firewalld.kernel_problem(state.sections.get("nft-rc"), kernel)
+        if unfiltered:
+            problems.append(unfiltered)
+        evidence = (
+            "firewalld zones filtering inbound: "
+            + "; ".join(seen)
+            + "; kernel input chains: "
+            + (", ".join(c.where for c in kernel) or "none")
+        )
     else:
         nft = units["nftables"]
         if (nft.active, nft.enabled) != ("active", "enabled"):

@@ -610,3 +610,14 @@ def test_nft_judge_empty_ruleset_misses_every_path() -> None:
     extra, absent = nftables.nft_judge({"nftables": []}, _paths(), HOST)
     assert extra == []
     assert len(absent) == 2
+
+
+def test_firewalld_zones_without_a_kernel_ruleset_are_no_firewall() -> None:
+    # `nft flush ruleset` under a running firewalld: its zones still list, nothing filters.
+    from driftvakt_checks.firewall_model import InputChain
+
+    flushed = nftables.nft_input_chains({"nftables": [{"metainfo": {"json_schema_version": 1}}]})
+    assert "nothing is filtered" in str(firewalld.kernel_problem("0", flushed))
+    assert "unproven" in str(firewalld.kernel_problem("127", []))
+    live = [InputChain("inet firewalld filter_INPUT", "inet", "accept")]
+    assert firewalld.kernel_problem("0", live) is None
