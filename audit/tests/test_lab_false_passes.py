@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 import pytest
+import yaml
 from labkit import audit, inject, lab_possible, statuses
 
 pytestmark = [
