@@ -750,3 +750,13 @@ def test_store_verify_takes_heads_kept_elsewhere(
     assert "run store intact: 2 runs" in capsys.readouterr().out
     assert main([*argv, "--known-hash", "f" * 64]) == 2
     assert "is not in the chain" in capsys.readouterr().out
+
+
+def test_an_edited_saved_at_decides_nothing(store: Store) -> None:
+    # saved_at is not hashed: an old saved_at on a young run must not get it pruned.
+    now = datetime.now(UTC)
+    for days in (1, 0):
+        store.save(make_run(now - timedelta(days=days)))
+    raw(store.path, "UPDATE runs SET saved_at = '2001-01-01T00:00:00+00:00'")
+    assert store.prune(timedelta(days=30)) == 0
+    assert store.verify() == []

@@ -24,10 +24,12 @@ def prune(database: Database, older_than: timedelta) -> int:
                 f"refusing to prune: the run chain has {len(found)} problem(s); "
                 "run verify and keep the store as evidence"
             )
-        rows = db.execute("SELECT seq, hash, started, saved_at FROM runs ORDER BY seq").fetchall()
+        # Ages come from `started`, which the chain hashes (verify checks the column against
+        # the run's JSON); `saved_at` is not hashed, so it decides nothing.
+        rows = db.execute("SELECT seq, hash, started FROM runs ORDER BY seq").fetchall()
         doomed: list[tuple[int, str]] = []
-        for seq, digest, started, saved_at in rows[:-1]:
-            when = parse_time(started) or parse_time(saved_at)
+        for seq, digest, started in rows[:-1]:
+            when = parse_time(started)
             if when is None or when >= cutoff:
                 break
             doomed.append((seq, digest))
