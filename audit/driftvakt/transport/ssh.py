@@ -5,6 +5,9 @@ user's ``~/.ssh/known_hosts``; an unknown key is refused and a changed key is na
 possible man-in-the-middle, a key marked ``@revoked`` is refused. A single ``ProxyJump`` hop is
 supported through a second paramiko connection, and a ``ProxyCommand`` (OpenSSH's %-tokens
 expanded) as the connection's socket, so the audit takes the bastion path Ansible takes.
+
+Just over 300 lines on purpose: every way an SSH connection fails is worded here, next to the
+call that fails, so that each one is one actionable line of its own kind (``ErrorKind``).
 """
 
 from __future__ import annotations
