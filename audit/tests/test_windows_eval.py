@@ -314,9 +314,9 @@ def test_the_roles_tables_are_the_checks() -> None:
     assert {k: tuple(v["services"]) for k, v in backup["__backup_windows_agents"].items()} == (
         wf.BACKUP_AGENT_SERVICES
     )
-    windows = yaml.safe_load((PROJECT / "roles/windows/vars/main.yml").read_text())
-    assert windows["__windows_remote_software"] == wf.REMOTE_SOFTWARE
-    assert list(windows["__windows_remote_software"]) == list(wf.REMOTE_SOFTWARE)  # match order
+    windows = yaml.safe_load((PROJECT / "roles/services/vars/Windows.yml").read_text())
+    assert windows["__services_windows_remote_software"] == wf.REMOTE_SOFTWARE
+    assert list(windows["__services_windows_remote_software"]) == list(wf.REMOTE_SOFTWARE)
 
 
 def test_the_role_looks_only_for_unapproved_products() -> None:
@@ -324,15 +324,16 @@ def test_the_role_looks_only_for_unapproved_products() -> None:
 
     from driftvakt.rendering import role_vars
 
-    role = PROJECT / "roles" / "windows"
+    role = PROJECT / "roles" / "services"
     facts = {
         "ansible_os_family": "Windows",
         "ansible_distribution": "Microsoft Windows Server 2025 Standard",
         "ansible_distribution_major_version": "10",
     }
-    table = yaml.safe_load((role / "vars" / "main.yml").read_text())
+    table = yaml.safe_load((role / "vars" / "Windows.yml").read_text())
     allowed = {"windows_remote_software_allowed": ["forticlient", "rras"]}
-    unapproved = role_vars(role, facts, {**table, **allowed})["__windows_remote_unapproved"]
+    variables = role_vars(role, facts, {**table, **allowed})
+    unapproved = variables["__services_windows_remote_unapproved"]
     assert unapproved == {k: v for k, v in wf.REMOTE_SOFTWARE.items() if k != "forticlient"}
     assert list(unapproved) == [k for k in wf.REMOTE_SOFTWARE if k != "forticlient"]
 
