@@ -52,7 +52,7 @@ def _cases() -> list[tuple[str, str]]:
 def test_drift_is_caught_on_that_host_only_and_repaired(
     ci_lab: Path, tmp_path: Path, cid: str, host: str
 ) -> None:
-    inject(LAB, host, controls()[cid].drift.inject)
+    inject(LAB, host, controls()[cid].drift["linux"].inject)
     code, data = audit(ci_lab, tmp_path / "drift.json")
     assert not_passing(data) == {(host, cid): "fail"}, "the drift must fail exactly one control"
     assert code == 1
