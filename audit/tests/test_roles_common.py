@@ -65,3 +65,18 @@ def test_role_passes_ansible_syntax_check(role: str, tmp_path: Path) -> None:
         },
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_guarded_change_arming_script_parses_as_powershell() -> None:
+    """The Windows rollback's arming script (no templating: its inputs are parameters)."""
+    ts = pytest.importorskip("tree_sitter")
+    grammar = pytest.importorskip("tree_sitter_powershell")
+    tasks = yaml.safe_load(
+        (PROJECT / "roles/guarded_change/tasks/windows/arm.yml").read_text("utf-8")
+    )
+    (arm,) = [t for t in tasks if "ansible.windows.win_powershell" in t]
+    script = arm["ansible.windows.win_powershell"]["script"]
+    assert "{{" not in script and script.isascii()
+    parser = ts.Parser(ts.Language(grammar.language()))
+    assert not parser.parse(script.encode()).root_node.has_error
+    assert parser.parse(script.replace("}", "", 1).encode()).root_node.has_error
