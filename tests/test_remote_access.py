@@ -1,5 +1,5 @@
-"""Remote access: how a Windows host is reached (RDP, WinRM) and that nothing opens a way around
-the region's VPN.
+"""Remote access: how a Windows host is reached (RDP, WinRM). Software that opens a way around
+the region's VPN is a services check (test_services.py), beside its Linux sibling.
 
 Requirements as in the catalog (audit/driftvakt/catalog/controls/). The checks read the host's
 one collection and ask the judges in windows_remote_access.py; SSH, the Linux way in, has its
@@ -36,13 +36,4 @@ def test_windows_rdp_idle_limit(host: Any, hostvars: dict[str, Any]) -> None:
 @pytest.mark.control("win_winrm_https_only")
 def test_windows_winrm_https_only(host: Any, hostvars: dict[str, Any]) -> None:
     found = windows_remote_access.judge_win_winrm_https_only(windows_facts(host), hostvars)
-    assert not found, "; ".join(found)
-
-
-@pytest.mark.windows
-@pytest.mark.control("win_unapproved_remote_software_absent")
-def test_windows_unapproved_remote_software_absent(host: Any, hostvars: dict[str, Any]) -> None:
-    found = windows_remote_access.judge_win_unapproved_remote_software_absent(
-        windows_facts(host), hostvars
-    )
     assert not found, "; ".join(found)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from . import windows_services
+from . import windows_remote_software, windows_services
 from .services_apps import (
     APP_UNIT_PROPERTIES,
     UNIT_NAME,
@@ -176,4 +176,13 @@ def test_windows_app_services_least_privilege(host: Any, hostvars: dict[str, Any
 @pytest.mark.control("win_browser_plugins_absent")
 def test_windows_browser_plugins_absent(host: Any, hostvars: dict[str, Any]) -> None:
     found = windows_services.judge_win_browser_plugins_absent(windows_facts(host), hostvars)
+    assert not found, "; ".join(found)
+
+
+@pytest.mark.windows
+@pytest.mark.control("win_unapproved_remote_software_absent")
+def test_windows_unapproved_remote_software_absent(host: Any, hostvars: dict[str, Any]) -> None:
+    found = windows_remote_software.judge_win_unapproved_remote_software_absent(
+        windows_facts(host), hostvars
+    )
     assert not found, "; ".join(found)

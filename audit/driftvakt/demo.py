@@ -84,8 +84,9 @@ def _inject_all(cfg: lab.LabConfig, progress: Progress) -> list[str]:
     for cid, control in controls().items():
         if "debian" not in control.platforms or cid in LAB_LIMITED_CONTROLS:
             continue
-        progress.step(f"drift on {DRIFT_HOST}: {control.drift.description['en']} ({cid})")
-        _root_shell(cfg, host.address, control.drift.inject)
+        scenario = control.drift["linux"]  # the lab's hosts run Debian
+        progress.step(f"drift on {DRIFT_HOST}: {scenario.description['en']} ({cid})")
+        _root_shell(cfg, host.address, scenario.inject)
         injected.append(cid)
     return injected
 

@@ -45,9 +45,8 @@ def _tags(task: dict[str, Any]) -> set[str]:
 
 
 def scan_roles(roles: Path, trace: Trace) -> None:
-    for path in sorted(roles.glob("*/*/*.yml")):
-        if path.parent.name not in ("tasks", "handlers"):
-            continue
+    # Nested too: a role's Windows tasks live in tasks/windows/.
+    for path in sorted([*roles.glob("*/tasks/**/*.yml"), *roles.glob("*/handlers/**/*.yml")]):
         data = yaml.safe_load(path.read_text("utf-8")) or []
         rel = str(path.relative_to(roles.parent))
         for task in _tasks(data):

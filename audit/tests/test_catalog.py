@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -54,13 +55,100 @@ def test_tasks_and_checks_name_only_known_controls() -> None:
     assert set(TRACE.checks) - known == set()
 
 
-def test_every_control_has_bilingual_texts_and_a_drift() -> None:
+def test_every_control_has_bilingual_texts_and_a_drift_per_platform_family() -> None:
     for control in controls().values():
         for lang in ("sv", "en"):
             assert control.title[lang]
             assert control.rationale[lang]
-            assert control.drift.description[lang]
-        assert control.drift.inject.strip()
+        assert tuple(control.drift) == control.families
+        for scenario in control.drift.values():
+            assert all(scenario.description[lang] for lang in ("sv", "en"))
+            assert scenario.inject.strip()
+
+
+def test_every_windows_control_has_a_powershell_drift() -> None:
+    windows = [c for c in controls().values() if "windows" in c.platforms]
+    assert {"ntp_region_servers", "firewall_inbound_default_deny"} <= {c.id for c in windows}
+    for control in windows:
+        assert control.drift["windows"].family == "windows"
+
+
+def _entry(platforms: list[str], drift: dict[str, object]) -> dict[str, object]:
+    text = {"sv": "text", "en": "text"}
+    scenario = {"description": text, "inject": "true"}
+    return {
+        "id": "demo_control",
+        "title": text,
+        "rationale": text,
+        "requirements": [next(iter(requirements()))],
+        "severity": "low",
+        "platforms": platforms,
+        "drift": {family: scenario for family in drift},
+    }
+
+
+@pytest.mark.parametrize(
+    ("platforms", "drift"),
+    [
+        (["debian", "windows"], {"linux": 1}),  # Windows lacks its scenario
+        (["windows"], {"linux": 1}),  # a Linux scenario for a Windows-only control
+        (["debian"], {"linux": 1, "windows": 1}),  # a scenario for a platform it does not run on
+        (["suse"], {}),
+    ],
+)
+def test_the_catalog_refuses_a_missing_or_stray_platform_scenario(
+    platforms: list[str], drift: dict[str, object]
+) -> None:
+    from driftvakt.catalog import _parse_control
+    from driftvakt.errors import CatalogError
+
+    with pytest.raises(CatalogError, match="one drift scenario per platform family"):
+        _parse_control(_entry(platforms, drift), "test")
+
+
+def test_the_catalog_accepts_one_scenario_per_family() -> None:
+    from driftvakt.catalog import _parse_control
+
+    control = _parse_control(
+        _entry(["debian", "redhat", "windows"], {"linux": 1, "windows": 1}), "t"
+    )
+    assert control.families == ("linux", "windows")
+
+
+def test_linux_drift_scripts_parse_as_sh() -> None:
+    for control in controls().values():
+        if "linux" in control.drift:
+            done = subprocess.run(
+                ["sh", "-n"], input=control.drift["linux"].inject, text=True, capture_output=True
+            )
+            assert done.returncode == 0, f"{control.id}: {done.stderr}"
+
+
+def _powershell_errors(source: str) -> list[str]:
+    ts = pytest.importorskip("tree_sitter")
+    grammar = pytest.importorskip("tree_sitter_powershell")
+    tree = ts.Parser(ts.Language(grammar.language())).parse(source.encode())
+    found: list[str] = []
+    nodes = [tree.root_node]
+    while nodes:
+        node = nodes.pop()
+        if node.type == "ERROR" or node.is_missing:
+            found.append(f"line {node.start_point[0] + 1}: {node.type}")
+        nodes.extend(node.children)
+    return found
+
+
+def test_the_powershell_parser_finds_errors_at_all() -> None:
+    assert _powershell_errors("if ($a -eq 1) { Write-Output 'x'")
+    assert _powershell_errors("Get-Service | Where-Object { $_.Name -eq 'x' ")
+
+
+@pytest.mark.parametrize("cid", [cid for cid, c in controls().items() if "windows" in c.platforms])
+def test_windows_drift_scripts_parse_as_powershell_and_are_ascii(cid: str) -> None:
+    script = controls()[cid].drift["windows"].inject
+    # Windows PowerShell 5.1 reads a script without a BOM in the ANSI code page: keep it ASCII.
+    assert script.isascii()
+    assert _powershell_errors(script) == []
 
 
 def test_docs_controls_md_is_current() -> None:

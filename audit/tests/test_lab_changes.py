@@ -65,7 +65,7 @@ def test_change_record_and_waiver_enforcement(
     store = tmp_path / "runs.db"
     both = f"{ENFORCED},{WAIVED}"
     for host in (ENFORCED, WAIVED):
-        inject(name, host, controls()[CID].drift.inject)
+        inject(name, host, controls()[CID].drift["linux"].inject)
     _, before = audit(inventory, tmp_path / "b.json", "--waivers", str(waivers), "--limit", both)
     assert statuses(before)[(ENFORCED, CID)] == "fail"  # the expired waiver does not count
     assert statuses(before)[(WAIVED, CID)] == "waived"

@@ -3,6 +3,8 @@ fails on exactly that host; ``--check --diff`` leaves the drift in place; harden
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import pytest
@@ -50,7 +52,7 @@ def _cases() -> list[tuple[str, str]]:
 def test_drift_is_caught_on_that_host_only_and_repaired(
     ci_lab: Path, tmp_path: Path, cid: str, host: str
 ) -> None:
-    inject(LAB, host, controls()[cid].drift.inject)
+    inject(LAB, host, controls()[cid].drift["linux"].inject)
     code, data = audit(ci_lab, tmp_path / "drift.json")
     assert not_passing(data) == {(host, cid): "fail"}, "the drift must fail exactly one control"
     assert code == 1
@@ -65,3 +67,38 @@ def test_drift_is_caught_on_that_host_only_and_repaired(
     assert repair.rc == 0, repair.output[-4000:]
     _, after = audit(ci_lab, tmp_path / "after.json")
     assert not_passing(after) == {}, "the role must repair the drift"
+
+
+ROLLBACK_HOST = "lab-01"
+
+
+def _passes_again(inventory: Path, out: Path, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        _, data = audit(inventory, out, "--limit", ROLLBACK_HOST)
+        if not_passing(data) == {}:
+            return True
+        time.sleep(5)
+    return False
+
+
+def test_an_sshd_change_that_locks_ansible_out_is_rolled_back(ci_lab: Path, tmp_path: Path) -> None:
+    """The guarded change (roles/guarded_change) for real: sshd is told to accept only ECDSA user
+    keys, the lab's key is Ed25519, so the proof with a new connection fails; the play fails saying
+    the host rolls back, and the host restores its last proved configuration by itself."""
+    lockout = {
+        "ssh_pubkey_accepted_algorithms": ["ecdsa-sha2-nistp256"],
+        "ssh_rollback_seconds": 20,
+        "ssh_verify_timeout": 5,
+    }
+    run = playbook(
+        ci_lab, "--tags", "ssh_crypto_nist", "--limit", ROLLBACK_HOST, "-e", json.dumps(lockout)
+    )
+    assert run.rc != 0, run.output[-4000:]
+    assert "restores its previous sshd configuration" in run.output, run.output[-4000:]
+    assert "driftvakt-ssh-rollback.timer" in run.output, run.output[-4000:]
+
+    assert _passes_again(ci_lab, tmp_path / "rolled-back.json", 120), "the host did not roll back"
+    again = playbook(ci_lab, "--limit", ROLLBACK_HOST)
+    assert again.rc == 0, again.output[-4000:]
+    assert again.total("changed") == 0, "the rollback must restore the proved configuration"

@@ -110,7 +110,7 @@ def test_drift_fails_the_gate_a_waiver_passes_it_until_it_expires(
     inventory: Path, work: Path
 ) -> None:
     lab = inventory.name.removeprefix("lab-")
-    inject(lab, HOST, controls()[DRIFT].drift.inject)
+    inject(lab, HOST, controls()[DRIFT].drift["linux"].inject)
     try:
         code, output, _ = _gate(inventory, work)
         assert code == 1, output

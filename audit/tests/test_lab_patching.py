@@ -77,7 +77,7 @@ def _age_hours(output: str, version: str) -> float:
 
 def test_released_60_hours_ago_and_not_installed_fails(inventory: Path) -> None:
     assert "1.1" in _on("dpkg-query", "-W", "-f='${Version}'", "driftvakt-lab-canary")
-    inject(LAB, HOST, controls()[CID].drift.inject)  # back to 1.0: 1.1 is pending again
+    inject(LAB, HOST, controls()[CID].drift["linux"].inject)  # back to 1.0: 1.1 is pending again
     passed, output = _check(inventory)
     assert not passed
     assert "missing more than 48 h after release" in output

@@ -43,8 +43,9 @@ def test_agent_choices_are_the_agents_the_check_knows() -> None:
     assert options["backup_agent"]["choices"] == ["", *CHECK.AGENTS, *windows_only]
 
 
-# --- Windows: tasks/windows.yml with vars/Windows.yml (the table itself is compared with the
-# check's in test_windows_judges.py); the services win_service_info would report, per its docs.
+# --- Windows: tasks/windows/backup_agent_running.yml with vars/Windows.yml (the table itself is
+# compared with the check's in test_windows_judges.py); the services win_service_info would
+# report, per its docs.
 WINDOWS_FACTS = {
     "ansible_os_family": "Windows",
     "ansible_distribution": "Microsoft Windows Server 2022 Standard",
@@ -58,7 +59,7 @@ def _service(name: str, display: str, start_mode: str = "auto") -> dict[str, str
 
 
 def _windows_found(agent: str, services: list[dict[str, str]], **extra: Any) -> list[str]:
-    tasks = yaml.safe_load((ROLE / "tasks" / "windows.yml").read_text())
+    tasks = yaml.safe_load((ROLE / "tasks" / "windows" / "backup_agent_running.yml").read_text())
     block_vars = next(t for t in tasks if "block" in t)["vars"]
     variables = role_vars(
         ROLE,
@@ -119,7 +120,7 @@ def test_windows_role_finds_the_services_the_check_judges(
 
 
 def test_windows_role_keeps_a_delayed_start() -> None:
-    tasks = yaml.safe_load((ROLE / "tasks" / "windows.yml").read_text())
+    tasks = yaml.safe_load((ROLE / "tasks" / "windows" / "backup_agent_running.yml").read_text())
     keep = next(t for t in tasks if "block" in t)["block"][1]["ansible.windows.win_service"]
     assert keep["start_mode"] == "{{ 'delayed' if item.start_mode == 'delayed' else 'auto' }}"
     assert keep["state"] == "started"

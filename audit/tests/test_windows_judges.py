@@ -15,7 +15,7 @@ from driftvakt_checks import (
     windows_firewall,
     windows_patching,
     windows_platform,
-    windows_remote_access,
+    windows_remote_software,
     windows_timesync,
 )
 from driftvakt_checks.firewall_paths import inventory_paths
@@ -140,7 +140,7 @@ def test_a_pending_locale_change_is_judged_by_the_code_page_in_effect() -> None:
 
 def test_approved_remote_software_is_allowed_and_the_rest_found_everywhere() -> None:
     facts = load("drifted.json")
-    problems = windows_remote_access.judge_win_unapproved_remote_software_absent(facts, HOSTVARS)
+    problems = windows_remote_software.judge_win_unapproved_remote_software_absent(facts, HOSTVARS)
     text = "; ".join(problems)
     assert "service TeamViewer (Running)" in text
     assert "process ngrok.exe (C:\\Users\\helpdesk\\Downloads\\ngrok.exe)" in text
@@ -148,9 +148,9 @@ def test_approved_remote_software_is_allowed_and_the_rest_found_everywhere() -> 
     assert "forticlient" not in text.split("approved here")[0]
     everything = {"windows_remote_software_allowed": ["forticlient", "teamviewer", "ngrok", "rras"]}
     assert (
-        windows_remote_access.judge_win_unapproved_remote_software_absent(facts, everything) == []
+        windows_remote_software.judge_win_unapproved_remote_software_absent(facts, everything) == []
     )
-    forti = windows_remote_access.judge_win_unapproved_remote_software_absent(
+    forti = windows_remote_software.judge_win_unapproved_remote_software_absent(
         load("compliant-2022.json"), {}
     )
     assert forti and "(forticlient): installed FortiClient VPN" in forti[0]
@@ -174,13 +174,13 @@ def test_remote_software_is_recognised_by_its_service(
     service: dict[str, Any], product: str | None
 ) -> None:
     facts = {"services": [service], "software": {"Installed": []}, "processes": [], "errors": {}}
-    problems = windows_remote_access.judge_win_unapproved_remote_software_absent(facts, {})
+    problems = windows_remote_software.judge_win_unapproved_remote_software_absent(facts, {})
     assert (f"({product}):" in problems[0]) if product else problems == []
 
 
 def test_an_unknown_approved_product_is_an_error() -> None:
     with pytest.raises(LookupError, match="unknown products \\['fortinet'\\]"):
-        windows_remote_access.judge_win_unapproved_remote_software_absent(
+        windows_remote_software.judge_win_unapproved_remote_software_absent(
             load("compliant-2022.json"), {"windows_remote_software_allowed": ["fortinet"]}
         )
 
@@ -193,10 +193,10 @@ def test_the_roles_tables_are_the_checks() -> None:
     assert {k: tuple(v["services"]) for k, v in backup["__backup_windows_agents"].items()} == (
         windows_backup.BACKUP_AGENT_SERVICES
     )
-    windows = yaml.safe_load((PROJECT / "roles/windows/vars/main.yml").read_text())
-    assert windows["__windows_remote_software"] == windows_remote_access.REMOTE_SOFTWARE
-    assert list(windows["__windows_remote_software"]) == list(
-        windows_remote_access.REMOTE_SOFTWARE
+    windows = yaml.safe_load((PROJECT / "roles/services/vars/Windows.yml").read_text())
+    assert windows["__services_windows_remote_software"] == windows_remote_software.REMOTE_SOFTWARE
+    assert list(windows["__services_windows_remote_software"]) == list(
+        windows_remote_software.REMOTE_SOFTWARE
     )  # match order
 
 
@@ -205,20 +205,21 @@ def test_the_role_looks_only_for_unapproved_products() -> None:
 
     from driftvakt.rendering import role_vars
 
-    role = PROJECT / "roles" / "windows"
+    role = PROJECT / "roles" / "services"
     facts = {
         "ansible_os_family": "Windows",
         "ansible_distribution": "Microsoft Windows Server 2025 Standard",
         "ansible_distribution_major_version": "10",
     }
-    table = yaml.safe_load((role / "vars" / "main.yml").read_text())
+    table = yaml.safe_load((role / "vars" / "Windows.yml").read_text())
     allowed = {"windows_remote_software_allowed": ["forticlient", "rras"]}
-    unapproved = role_vars(role, facts, {**table, **allowed})["__windows_remote_unapproved"]
+    variables = role_vars(role, facts, {**table, **allowed})
+    unapproved = variables["__services_windows_remote_unapproved"]
     assert unapproved == {
-        k: v for k, v in windows_remote_access.REMOTE_SOFTWARE.items() if k != "forticlient"
+        k: v for k, v in windows_remote_software.REMOTE_SOFTWARE.items() if k != "forticlient"
     }
     assert list(unapproved) == [
-        k for k in windows_remote_access.REMOTE_SOFTWARE if k != "forticlient"
+        k for k in windows_remote_software.REMOTE_SOFTWARE if k != "forticlient"
     ]
 
 
