@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from labkit import BIN, PROJECT, audit, console, driftvakt, lab_possible, netns_pids
+from labkit import BIN, PROJECT, audit, console, driftvakt, lab_possible, netns_pids, playbook
 
 from driftvakt.catalog import controls
 
@@ -365,3 +365,44 @@ def test_canary_secret_reaches_no_output_log_report_or_store(ci_lab: Path, tmp_p
         assert CANARY not in text
     for path in (out, report, store, *store.parent.glob("runs.*")):
         assert CANARY.encode() not in path.read_bytes(), path
+
+
+CANARY_KEY = "-----BEGIN PRIVATE KEY-----\nQ2FuYXJ5LUtleS1mMzlhMmQ=\n-----END PRIVATE KEY-----\n"
+
+
+@pytest.mark.fault(
+    "secrets",
+    "a private key in crypto_certificates (key_content), hardening run with -vvv",
+    "the key is in no line of the play's output nor the change record (was: printed by -v)",
+)
+def test_a_private_key_never_reaches_the_plays_output(
+    ci_lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inv = _variant(ci_lab, tmp_path)
+    host_vars = inv / "host_vars" / "lab-01.yml"
+    variables = yaml.safe_load(host_vars.read_text())
+    variables["crypto_certificates"] = [
+        *variables.get("crypto_certificates", []),
+        {
+            "path": "/etc/ssl/driftvakt-canary.pem",
+            "content": "not a certificate: the role only copies it\n",
+            "key_path": "/etc/ssl/private/driftvakt-canary.key",
+            "key_content": CANARY_KEY,
+        },
+    ]
+    host_vars.write_text(yaml.safe_dump(variables))
+    monkeypatch.setenv("DRIFTVAKT_STORE", str(tmp_path / "changes.db"))  # the change record
+    try:
+        run = playbook(inv, "--tags", "crypto_certificates_valid", "--limit", "lab-01", "-vvv")
+    finally:
+        console(
+            LAB,
+            "lab-01",
+            "rm -f /etc/ssl/driftvakt-canary.pem /etc/ssl/private/driftvakt-canary.key",
+        )
+    assert run.rc == 0, run.output[-2000:]
+    assert "driftvakt-canary.key" in run.output  # the task ran, by its label
+    assert "Q2FuYXJ5LUtleS1mMzlhMmQ" not in run.output
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path.suffix not in (".yml",):
+            assert b"Q2FuYXJ5LUtleS1mMzlhMmQ" not in path.read_bytes(), path

@@ -22,9 +22,28 @@ def _vars(family: str, **extra: Any) -> dict[str, Any]:
     return family_vars(ROLE, family, **extra)
 
 
-def _rewrite(text: str, automation: list[str]) -> str:
-    task = yaml.safe_load(TASKS.read_text())[1]["ansible.builtin.replace"]
-    variables = _vars("debian12", accounts_automation=automation, __re=task["regexp"])
+def _task(name: str) -> dict[str, Any]:
+    tasks: list[dict[str, Any]] = yaml.safe_load(TASKS.read_text())
+    return next(t for t in tasks if t["name"].endswith(name))
+
+
+def _rewrite(
+    text: str,
+    automation: list[str],
+    connecting: str = "ansible",
+    groups: str = "ansible",
+    automation_groups: str = "",
+) -> str:
+    """The role's rewrite of ``text``, as run by the account ``connecting`` (in ``groups``)."""
+    pattern = _task("Name the rules that keep passwordless sudo")["ansible.builtin.set_fact"]
+    task = _task("See which rules for people would need a password")["ansible.builtin.replace"]
+    variables = _vars(
+        "debian12",
+        accounts_automation=automation,
+        __accounts_connecting={"stdout_lines": [connecting, groups]},
+        __accounts_automation_groups={"stdout": automation_groups},
+        __re=pattern["__accounts_people_nopasswd_re"],
+    )
     replace = task["replace"].replace("\\g<1>", "\\1")
     return re.sub(variables["__re"], replace, text, flags=re.MULTILINE)
 
@@ -73,3 +92,30 @@ def test_group_filter_finds_unapproved_admin_members() -> None:
         "ops": ["sudo"],
         "appadmin": ["sudo", "adm"],
     }
+
+
+def test_every_path_of_the_connecting_account_to_passwordless_sudo_is_kept() -> None:
+    # Found as a new user would: with ansible_user unset the connecting account's own rule was
+    # rewritten, and so was a `%sudo` rule or a shared list that was the automation's way in.
+    text = (
+        "%sudo ALL=(ALL:ALL) NOPASSWD: ALL\n"
+        "deploy,ops ALL=(ALL) NOPASSWD: ALL\n"
+        "ops ALL=(ALL) NOPASSWD: /usr/bin/true\n"
+        "alice ALL=(ALL) NOPASSWD: ALL\n"
+        "%staff ALL=(ALL) NOPASSWD: ALL\n"
+    )
+    kept = _rewrite(text, [], connecting="ops", groups="ops sudo")
+    assert kept.splitlines() == [
+        "%sudo ALL=(ALL:ALL) NOPASSWD: ALL",
+        "deploy,ops ALL=(ALL) NOPASSWD: ALL",
+        "ops ALL=(ALL) NOPASSWD: /usr/bin/true",
+        "alice ALL=(ALL) PASSWD: ALL",
+        "%staff ALL=(ALL) PASSWD: ALL",
+    ]
+    # an automation account's groups count too, and spacing in a user list does not matter
+    automation = _rewrite(
+        "%svc ALL=NOPASSWD: ALL\nbob , deploy ALL=NOPASSWD: ALL\n",
+        ["deploy"],
+        automation_groups="deploy svc",
+    )
+    assert "PASSWD" not in automation.replace("NOPASSWD", "")
