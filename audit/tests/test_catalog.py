@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -173,3 +174,50 @@ def test_every_coverage_note_names_a_known_host_requirement() -> None:
     from driftvakt.coverage import _notes
 
     assert set(_notes()) <= set(requirements())
+
+
+@pytest.mark.fault(
+    "input",
+    "a broken catalog or requirements file: bad YAML, a non-mapping entry, a string where a "
+    "list belongs, a requirement without its fields",
+    "one line naming the catalog file (and line), exit 3 (was: tracebacks naming no file)",
+)
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("controls:\n  - id: [unclosed\n", r"^catalog/controls/x\.yml:\d+: not valid YAML"),
+        (
+            "controls:\n  - just a string\n",
+            r"^catalog/controls/x\.yml: control #1 is not a mapping",
+        ),
+        ("- id: a\n", r"^catalog/controls/x\.yml: expected a mapping with a 'controls' list"),
+        ("controls: {}\n", r"expected a mapping with a 'controls' list"),
+        (
+            "controls:\n  - id: some_control\n    requirements: SKA-SEC-07\n",
+            r"\(some_control\): lists no requirement IDs \(a YAML list\)",
+        ),
+    ],
+)
+def test_a_broken_catalog_file_is_one_line_naming_it(text: str, message: str) -> None:
+    from driftvakt.catalog import _load_yaml, parse_controls
+    from driftvakt.errors import CatalogError
+
+    with pytest.raises(CatalogError, match=message):
+        parse_controls(_load_yaml(text, "catalog/controls/x.yml"), "x.yml")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"requirements": "none"}, "expected a mapping with a 'requirements' list"),
+        ({"requirements": [{"id": "X-1"}]}, "requirement #1 lacks source, section, summary, kind"),
+        ({"requirements": ["X-1"]}, "requirement #1 lacks id"),
+        (None, "expected a mapping"),
+    ],
+)
+def test_a_broken_requirements_file_is_one_line_naming_it(data: Any, message: str) -> None:
+    from driftvakt.catalog import parse_requirements
+    from driftvakt.errors import CatalogError
+
+    with pytest.raises(CatalogError, match=f"^catalog/requirements.yml: {message}"):
+        parse_requirements(data)

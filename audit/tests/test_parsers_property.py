@@ -183,3 +183,32 @@ def test_every_suite_parser_reads_garbage_as_a_result_or_a_value_error(parser: A
             parser(text)
 
     read()
+
+
+@pytest.mark.fault(
+    "property", "generated catalog files of any shape", "controls or one line naming the file"
+)
+@SETTINGS
+@given(
+    entries=st.lists(
+        st.dictionaries(
+            st.sampled_from(
+                ["id", "title", "rationale", "requirements", "severity", "platforms", "drift"]
+            ),
+            values,
+            max_size=7,
+        )
+        | values,
+        max_size=3,
+    )
+)
+def test_catalog_files_of_any_shape(entries: list[Any]) -> None:
+    from driftvakt.catalog import _load_yaml, parse_controls
+    from driftvakt.errors import CatalogError
+
+    try:
+        parsed = parse_controls(_load_yaml(yaml.safe_dump({"controls": entries}), "x"), "x.yml")
+    except CatalogError as exc:
+        assert_one_line(str(exc))
+        return
+    assert len(parsed) == len(entries)

@@ -68,21 +68,50 @@ class Control:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader, C or Python
+def _load_yaml(text: str, where: str = "catalog") -> Any:
+    """The file's data; any YAML problem is one CatalogError naming the file and line."""
+    try:
+        return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader, C or Python
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        problem = " ".join(str(exc.problem or exc.context or "unreadable").split())
+        raise CatalogError(f"{where}:{line}: not valid YAML ({problem})") from exc
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{where}: not valid YAML ({' '.join(str(exc).split())})") from exc
 
 
 def _read_yaml(name: str) -> Any:
-    return _load_yaml(resources.files("driftvakt.catalog").joinpath(name).read_text("utf-8"))
+    item = resources.files("driftvakt.catalog").joinpath(name)
+    try:
+        text = item.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"catalog/{name}: cannot be read ({exc})") from exc
+    return _load_yaml(text, f"catalog/{name}")
+
+
+REQUIREMENT_FIELDS = ("id", "source", "section", "summary", "kind")
+
+
+def parse_requirements(
+    data: Any, where: str = "catalog/requirements.yml"
+) -> dict[str, Requirement]:
+    listed = data.get("requirements") if isinstance(data, dict) else None
+    if not isinstance(listed, list):
+        raise CatalogError(f"{where}: expected a mapping with a 'requirements' list")
+    found: dict[str, Requirement] = {}
+    for number, entry in enumerate(listed, start=1):
+        missing = [
+            key for key in REQUIREMENT_FIELDS if not isinstance(entry, dict) or key not in entry
+        ]
+        if missing:
+            raise CatalogError(f"{where}: requirement #{number} lacks {', '.join(missing)}")
+        found[str(entry["id"])] = Requirement(*(str(entry[key]) for key in REQUIREMENT_FIELDS))
+    return found
 
 
 @cache
 def requirements() -> dict[str, Requirement]:
-    data = _read_yaml("requirements.yml")
-    return {
-        r["id"]: Requirement(r["id"], r["source"], r["section"], r["summary"], r["kind"])
-        for r in data["requirements"]
-    }
+    return parse_requirements(_read_yaml("requirements.yml"))
 
 
 def _bilingual(entry: dict[str, Any], field: str, where: str) -> dict[str, str]:
@@ -122,15 +151,17 @@ def _parse_control(entry: dict[str, Any], where: str) -> Control:
         raise CatalogError(f"{where}: control id {cid!r} must be lower_snake_case")
     where = f"{where} ({cid})"
     known = requirements()
-    reqs = tuple(entry.get("requirements") or ())
-    if not reqs:
-        raise CatalogError(f"{where}: lists no requirement IDs")
+    listed = entry.get("requirements")
+    if not isinstance(listed, list) or not listed:
+        raise CatalogError(f"{where}: lists no requirement IDs (a YAML list)")
+    reqs = tuple(str(r) for r in listed)
     unknown = [r for r in reqs if r not in known]
     if unknown:
         raise CatalogError(f"{where}: unknown requirement IDs {unknown}")
     if entry.get("severity") not in SEVERITIES:
         raise CatalogError(f"{where}: severity must be one of {SEVERITIES}")
-    platforms = tuple(entry.get("platforms") or ())
+    listed_platforms = entry.get("platforms")
+    platforms = tuple(listed_platforms) if isinstance(listed_platforms, list) else ()
     if not platforms or any(p not in PLATFORMS for p in platforms):
         raise CatalogError(f"{where}: platforms must be a non-empty subset of {PLATFORMS}")
     return Control(
@@ -153,15 +184,26 @@ def controls() -> dict[str, Control]:
     for item in sorted(folder.iterdir(), key=lambda p: p.name):
         if not item.name.endswith(".yml"):
             continue
-        data = _load_yaml(item.read_text("utf-8")) or {}
-        concern = item.name.removesuffix(".yml")
-        for entry in data.get("controls", []):
-            entry.setdefault("concern", concern)
-            control = _parse_control(entry, f"catalog/controls/{item.name}")
+        for control in parse_controls(_read_yaml(f"controls/{item.name}"), item.name):
             if control.id in found:
                 raise CatalogError(f"catalog/controls/{item.name}: duplicate id {control.id}")
             found[control.id] = control
     return found
+
+
+def parse_controls(data: Any, name: str) -> list[Control]:
+    """The controls of one catalog file (``name``: its file name, which is their concern)."""
+    where = f"catalog/controls/{name}"
+    listed = data.get("controls") if isinstance(data, dict) else None
+    if not isinstance(listed, list):
+        raise CatalogError(f"{where}: expected a mapping with a 'controls' list")
+    parsed = []
+    for number, entry in enumerate(listed, start=1):
+        if not isinstance(entry, dict):
+            raise CatalogError(f"{where}: control #{number} is not a mapping")
+        entry.setdefault("concern", name.removesuffix(".yml"))
+        parsed.append(_parse_control(entry, where))
+    return parsed
 
 
 def markdown_table() -> str:
