@@ -110,13 +110,17 @@ class _Login(asyncssh.SSHServer):
         if self.sim.first_contact is None:
             self.sim.first_contact = time.perf_counter()
 
-    def begin_auth(self, username: str) -> bool:
+    async def begin_auth(self, username: str) -> bool:
+        # An added round trip (``rtt_s``) is paid where the client waits on the host: TCP,
+        # banners and key exchange (about 4), the login (1) and the batch (2, in _answer).
+        await asyncio.sleep(4 * self.sim.rtt_s)
         return True
 
     def password_auth_supported(self) -> bool:
         return True
 
-    def validate_password(self, username: str, password: str) -> bool:
+    async def validate_password(self, username: str, password: str) -> bool:
+        await asyncio.sleep(self.sim.rtt_s)
         return password == PASSWORD
 
 
@@ -203,7 +207,7 @@ class Fleet:
         script = (await process.stdin.read()).decode()
         self.batches += 1
         if self.rtt_s:
-            await asyncio.sleep(self.rtt_s)
+            await asyncio.sleep(2 * self.rtt_s)
         if host.behaviour == "slow":
             await asyncio.sleep(self.slow_s)
         if host.behaviour == "garbage":
