@@ -208,13 +208,15 @@ def _locked_audit(
     # Recorded before any host is touched: a killed audit shows as incomplete, never as half a run.
     store.begin(run.to_json())
     totals = {s.value: 0 for s in Status}  # the run's summary: all that is kept of its results
+    by_name = {t.name: t for t in hosts}
 
     def host_done(host: str, results: list[Result]) -> None:
         unknown = sorted({r.control for r in results} - set(known))
         if unknown:
             raise BadInputError(f"checks name controls missing from the catalog: {unknown}")
         merged = merge_results(results)
-        apply_waivers(merged, waivers, hosts, today)
+        # only this host's target: its groups, not the fleet's (per host, a cost per host)
+        apply_waivers(merged, waivers, [by_name[host]] if host in by_name else [], today)
         merged.sort(key=lambda r: (r.host, position[r.control]))
         for r in merged:
             totals[r.status.value] += 1

@@ -24,6 +24,7 @@ import testinfra.backend
 import testinfra.host
 from _pytest.runner import runtestprotocol
 
+from driftvakt.failreport import BriefFailures
 from driftvakt.redact import redact
 from driftvakt.replay import BACKEND_NAME, NeedCommand
 from driftvakt.results import ErrorKind, Result, Status
@@ -316,7 +317,7 @@ def run_checks(
         "testpaths=",
     ]
     with contextlib.redirect_stdout(io.StringIO()) as output:
-        code = pytest.main(args, plugins=[runner])
+        code = pytest.main(args, plugins=[runner, BriefFailures()])
     if runner.failure is not None:
         raise runner.failure
     if code == pytest.ExitCode.INTERRUPTED:  # Ctrl-C while pytest held it: still an interrupt

@@ -130,68 +130,72 @@ def collect(
     checks = suites_dir()
     digest = prefetch_cache.checks_digest(checks)
     prefetch = {name: shared(c) for name, c in prefetch_cache.load(cache, digest).items()}
+    # A host's transport exists from its start to its end only: a fleet's worth is never held.
     transports: dict[str, Transport] = {}
-    for t in hosts:
-        out.round_trips[t.name] = 0
-        try:
-            transports[t.name] = _transport(t, timeout)
-        except TransportError as exc:
-            add(t.name, _errors_for(t.name, str(exc), None, {}, exc.kind))
-            hand_over(t.name)
-        except Exception as exc:  # one host's bad settings never end the run
-            reason = internal_error(t.name, "setting up", exc)
-            add(t.name, _errors_for(t.name, reason, None, {}, ErrorKind.INTERNAL))
-            hand_over(t.name)
     by_name = {t.name: t for t in hosts}
+    out.round_trips = dict.fromkeys(by_name, 0)
     read: dict[str, list[str]] = {}  # per host, the commands read: the next audit's prefetch
 
     def fetch(name: str, commands: list[str]) -> dict[str, Output]:
-        transports[name].connect()
+        transport = transports[name]  # present until the host is finished, after its reads
+        transport.connect()
         if not commands:
             return {}
-        outputs = transports[name].run_batch(commands)
+        outputs = transport.run_batch(commands)
         out.round_trips[name] += 1
         return outputs
 
-    if not transports:
-        prefetch_cache.save(cache, digest, prefetch, read)
-        return out
-    workers = max(1, min(concurrency, len(transports)))
+    workers = max(1, min(concurrency, len(hosts)))
     pool = ThreadPoolExecutor(max_workers=workers)
     reads: dict[Future[dict[str, Output]], str] = {}
     # Hosts are started as others finish, never more than twice the pool at once: a host read
     # but not yet evaluated holds its outputs and its connection, and a fleet whose reads
     # outrun the evaluation must not pile them up.
-    not_started = deque(transports)
-    started = 0
+    not_started = deque(hosts)
+    started = done = 0
+
+    def count_done() -> None:
+        nonlocal done
+        done += 1
+        shown.bar("hosts audited", done, len(hosts))
 
     def start_hosts() -> None:
         nonlocal started
         while not_started and started < 2 * workers:
-            name = not_started.popleft()
+            target = not_started.popleft()
+            name = target.name
+            try:
+                transports[name] = _transport(target, timeout)
+            except Exception as exc:  # one host's bad settings never end the run
+                if isinstance(exc, TransportError):
+                    reason, kind = str(exc), exc.kind
+                else:
+                    reason, kind = internal_error(name, "setting up", exc), ErrorKind.INTERNAL
+                add(name, _errors_for(name, reason, None, {}, kind))
+                hand_over(name)
+                count_done()
+                continue
             SESSIONS[name] = Session(name)
             reads[pool.submit(fetch, name, prefetch.get(name, []))] = name
             started += 1
 
     def drive(runner: CheckRunner) -> None:
-        shown.step(f"evaluating checks on {len(transports)} host(s) as their reads arrive")
-        waiting: dict[str, set[str] | None] = dict.fromkeys(transports)
-        rounds = dict.fromkeys(transports, 0)
-        done = 0
+        shown.step(f"evaluating checks on {len(hosts)} host(s) as their reads arrive")
+        waiting: dict[str, set[str] | None] = dict.fromkeys(by_name)
+        rounds = dict.fromkeys(by_name, 0)
 
         def finish(name: str) -> None:
-            nonlocal done, started
+            nonlocal started
             session = SESSIONS.pop(name)
             # the outputs themselves are dropped; hosts alike share one list of commands
             read[name] = shared(sorted(session.outputs))
             # No read is in flight for a finished host: its connection (socket, paramiko's
             # thread and buffers) and its templated variables go now.
-            transports[name].close()
+            transports.pop(name).close()
             forget_host_variables(inventory, name)
             hand_over(name)
-            done += 1
+            count_done()
             started -= 1
-            shown.bar("hosts audited", done, len(transports))
             start_hosts()
 
         while reads:
@@ -239,12 +243,13 @@ def collect(
     try:  # from the first connection on: a Ctrl-C anywhere below still closes them all
         # Reading starts before the checks are collected: the two overlap.
         start_hosts()
-        # pytest is imported and the checks collected while the hosts are being read.
-        from driftvakt.checkrun import run_checks
-        from driftvakt.replay import register
+        if reads:  # else no host could even be set up: no checks to collect
+            # pytest is imported and the checks collected while the hosts are being read.
+            from driftvakt.checkrun import run_checks
+            from driftvakt.replay import register
 
-        register()
-        run_checks(checks, inventory, checks.parent, drive, secrets)
+            register()
+            run_checks(checks, inventory, checks.parent, drive, secrets)
     finally:
         # Connections first: a read or connect still in flight (Ctrl-C) ends now, instead of
         # the pool waiting for its timeout.

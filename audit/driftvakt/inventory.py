@@ -11,7 +11,7 @@ import contextlib
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -126,7 +126,17 @@ def forget_host_variables(inventory: str, name: str) -> None:
     _TEMPLATED.pop((inventory, name), None)
 
 
-def _template_variables(inventory: str, name: str) -> dict[str, Any]:
+# Variables Ansible computes from the inventory itself: host and group names, never templates.
+# ``groups`` names every host of the inventory, so marking it as template text or templating
+# it for each host made loading a fleet cost the square of its size; it is handed on as it is.
+_LITERAL = frozenset({"groups"})
+_SKIPPED = ("hostvars", "vars", "environment")
+
+
+def _template_variables(
+    inventory: str, name: str, wanted: Callable[[str], bool] = lambda _key: True
+) -> dict[str, Any]:
+    """The host's variables whose names are ``wanted``, templated; ``groups`` as it is."""
     from ansible.template import Templar
 
     from driftvakt.rendering import trusted
@@ -136,10 +146,17 @@ def _template_variables(inventory: str, name: str) -> dict[str, Any]:
     if host is None:
         raise BadInputError(f"inventory {inventory}: no host named {name}")
     raw = variables.get_vars(host=host, include_hostvars=False)
-    templar = Templar(loader=loader, variables=trusted(raw))
+    literal = {k: v for k, v in raw.items() if k in _LITERAL}
+    templar = Templar(
+        loader=loader,
+        variables={**trusted({k: v for k, v in raw.items() if k not in _LITERAL}), **literal},
+    )
     result: dict[str, Any] = {}
     for key, value in raw.items():
-        if key in ("hostvars", "vars", "environment"):
+        if key in _SKIPPED or not wanted(key):
+            continue
+        if key in _LITERAL:
+            result[key] = value
             continue
         try:
             result[key] = templar.template(trusted(value))
@@ -172,8 +189,14 @@ def targets(inventory: str, limit: str | None = None) -> list[Target]:
 _CONNECTION_VARS = ("ansible_", "driftvakt_")
 
 
+def _connection_var(key: str) -> bool:
+    return key.startswith(_CONNECTION_VARS) or key == "group_names"
+
+
 def _target(inventory: str, name: str) -> Target:
-    hv = _template_variables(inventory, name)
+    # Only what the connection needs is templated here, for every host up front; the rest
+    # waits for the host's checks (host_variables), one host at a time.
+    hv = _template_variables(inventory, name, _connection_var)
     key = hv.get("ansible_ssh_private_key_file") or hv.get("ansible_private_key_file")
     return Target(
         name=name,

@@ -760,3 +760,14 @@ def test_an_edited_saved_at_decides_nothing(store: Store) -> None:
     raw(store.path, "UPDATE runs SET saved_at = '2001-01-01T00:00:00+00:00'")
     assert store.prune(timedelta(days=30)) == 0
     assert store.verify() == []
+
+
+def test_one_hosts_results_are_found_by_index_not_by_walking_the_run(store: Store) -> None:
+    # ORDER BY idx made SQLite walk the whole run per host: quadratic in the fleet (#13).
+    from driftvakt.store.queries import HOST_RESULTS
+
+    store.save(make_run())
+    db = sqlite3.connect(store.path)
+    plan = " ".join(str(row) for row in db.execute(f"EXPLAIN QUERY PLAN {HOST_RESULTS}", (1, "x")))
+    db.close()
+    assert "results_run_host" in plan, plan
