@@ -62,7 +62,10 @@ def test_firewalld_zones_over_an_empty_kernel_ruleset_fail(ci_lab: Path, tmp_pat
     try:
         _, data = audit(ci_lab, tmp_path / "r.json", "--limit", host)
     finally:
-        inject(LAB, host, "firewall-cmd --quiet --reload")
+        # Not `firewall-cmd --reload`: with its table gone, firewalld's reload fails to delete
+        # it and falls back to its panic table that drops everything (seen here: the host cut
+        # off). A restart builds the ruleset afresh.
+        inject(LAB, host, "systemctl restart firewalld")
     assert statuses(data)[(host, "firewall_inbound_default_deny")] == "fail"
     [reason] = [
         r["reason"] for r in data["results"] if r["control"] == "firewall_inbound_default_deny"
