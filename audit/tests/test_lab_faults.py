@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,26 @@ def _variant(inventory: Path, tmp_path: Path) -> Path:
 def _group_vars(inv: Path) -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load((inv / "group_vars" / "all.yml").read_text())
     return data
+
+
+def _names(known_hosts_line: str, host: str) -> bool:
+    return host in known_hosts_line.split()[0].split(",")
+
+
+def _with_known_hosts(
+    inventory: Path, tmp_path: Path, forge: Callable[[list[str]], list[str]]
+) -> Path:
+    """A copy of the inventory whose known_hosts is the lab's with ``forge`` applied."""
+    inv = _variant(inventory, tmp_path)
+    group = _group_vars(inv)
+    known = Path(group["ansible_ssh_common_args"].split("UserKnownHostsFile=")[1].split()[0])
+    forged = tmp_path / "known_hosts"
+    forged.write_text("\n".join(forge(known.read_text().splitlines())) + "\n")
+    group["ansible_ssh_common_args"] = (
+        f"-o UserKnownHostsFile={forged} -o StrictHostKeyChecking=yes"
+    )
+    (inv / "group_vars" / "all.yml").write_text(yaml.safe_dump(group))
+    return inv
 
 
 def _by_host(data: dict[str, Any]) -> dict[str, set[str]]:
@@ -102,22 +123,16 @@ def test_wrong_key(ci_lab: Path, tmp_path: Path) -> None:
     'that host `error` (host_key: "possible man-in-the-middle"), nothing audited on it',
 )
 def test_changed_host_key_is_refused_as_possible_mitm(ci_lab: Path, tmp_path: Path) -> None:
-    inv = _variant(ci_lab, tmp_path)
-    group = _group_vars(inv)
-    known = Path(group["ansible_ssh_common_args"].split("UserKnownHostsFile=")[1].split()[0])
     other = tmp_path / "other_key"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
     fake = " ".join(other.with_suffix(".pub").read_text().split()[:2])
-    lines = [
-        f"{line.split()[0]} {fake}" if "lab-01" in line.split()[0].split(",") else line
-        for line in known.read_text().splitlines()
-    ]
-    forged = tmp_path / "known_hosts"
-    forged.write_text("\n".join(lines) + "\n")
-    group["ansible_ssh_common_args"] = (
-        f"-o UserKnownHostsFile={forged} -o StrictHostKeyChecking=yes"
+    inv = _with_known_hosts(
+        ci_lab,
+        tmp_path,
+        lambda lines: [
+            f"{line.split()[0]} {fake}" if _names(line, "lab-01") else line for line in lines
+        ],
     )
-    (inv / "group_vars" / "all.yml").write_text(yaml.safe_dump(group))
     code, data = audit(inv, tmp_path / "r.json")
     _assert_only_host_errors(data, "lab-01", "man-in-the-middle", "host_key")
     assert code == 2
@@ -131,17 +146,11 @@ def test_changed_host_key_is_refused_as_possible_mitm(ci_lab: Path, tmp_path: Pa
 def test_revoked_host_key_is_refused_for_that_host_only(ci_lab: Path, tmp_path: Path) -> None:
     # An OpenSSH `@revoked` line used to end the whole audit with a traceback (paramiko cannot
     # read the marker); now the revoked host is error and every other host is audited.
-    inv = _variant(ci_lab, tmp_path)
-    group = _group_vars(inv)
-    known = Path(group["ansible_ssh_common_args"].split("UserKnownHostsFile=")[1].split()[0])
-    lines = known.read_text().splitlines()
-    lab02 = [line for line in lines if "lab-02" in line.split()[0].split(",")]
-    forged = tmp_path / "known_hosts"
-    forged.write_text("\n".join(lines + [f"@revoked {line}" for line in lab02]) + "\n")
-    group["ansible_ssh_common_args"] = (
-        f"-o UserKnownHostsFile={forged} -o StrictHostKeyChecking=yes"
+    inv = _with_known_hosts(
+        ci_lab,
+        tmp_path,
+        lambda lines: lines + [f"@revoked {line}" for line in lines if _names(line, "lab-02")],
     )
-    (inv / "group_vars" / "all.yml").write_text(yaml.safe_dump(group))
     code, data = audit(inv, tmp_path / "r.json")
     _assert_only_host_errors(data, "lab-02", "is marked @revoked", "host_key")
     assert code == 2
