@@ -13,7 +13,10 @@ from typing import Any
 
 import pytest
 
+from driftvakt.applicability import is_windows, platform_mismatch
 from driftvakt.inventory import host_variables
+
+__all__ = ["hostvars", "is_windows"]
 
 
 def _inventory(config: pytest.Config) -> str:
@@ -30,23 +33,12 @@ def hostvars(host: Any, request: pytest.FixtureRequest) -> dict[str, Any]:
     return host_variables(_inventory(request.config), host.backend.get_hostname())
 
 
-WINDOWS_CONNECTIONS = ("winrm", "psrp")
-
-
 def pytest_configure(config: pytest.Config) -> None:
     # Registered here too, so an installed copy of the suites runs without the checkout's
     # pyproject.toml.
     config.addinivalue_line("markers", "control(id): the catalog control a check verifies")
     config.addinivalue_line(
         "markers", "windows: a check of Windows hosts (beside the Linux ones of its concern)"
-    )
-
-
-def is_windows(hostvars: dict[str, Any]) -> bool:
-    """Windows by the inventory: reached over WinRM/PSRP, or ansible_os_family Windows."""
-    return (
-        str(hostvars.get("ansible_connection")) in WINDOWS_CONNECTIONS
-        or hostvars.get("ansible_os_family") == "Windows"
     )
 
 
@@ -62,8 +54,8 @@ def _platform_applies(request: pytest.FixtureRequest) -> None:
         windows = is_windows(host_variables(_inventory(request.config), name))
     except Exception:  # a host outside the inventory (pytest --hosts=...): not Windows
         windows = False
-    marked = request.node.get_closest_marker("windows") is not None
-    if marked and not windows:
-        pytest.skip(f"not applicable: a Windows check, and {name} is not a Windows host")
-    if windows and not marked:
-        pytest.skip(f"not applicable: a Linux check, and {name} is a Windows host")
+    reason = platform_mismatch(
+        name, request.node.get_closest_marker("windows") is not None, windows
+    )
+    if reason:
+        pytest.skip(reason)

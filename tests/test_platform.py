@@ -10,8 +10,10 @@ with the date it was last reviewed and each date's source.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,15 +37,16 @@ class Platform:
     source: str
 
 
-def load_lifecycle(text: str) -> tuple[datetime.date, list[Platform]]:
+@functools.lru_cache(maxsize=4)  # one file for a whole fleet: parsed once, not per host
+def load_lifecycle(text: str) -> tuple[datetime.date, tuple[Platform, ...]]:
     """(date reviewed, platforms) from platform_lifecycle.yml's text."""
     data = yaml.safe_load(text)
-    platforms = [
+    platforms = tuple(
         Platform(
             str(p["id"]), str(p["version"]), str(p["name"]), p["end_of_support"], str(p["source"])
         )
         for p in data["platforms"]
-    ]
+    )
     return data["reviewed"], platforms
 
 
@@ -67,7 +70,7 @@ def release_key(os_release: dict[str, str]) -> tuple[str, str]:
 
 
 def support_verdict(
-    os_release: dict[str, str], platforms: list[Platform], today: datetime.date
+    os_release: dict[str, str], platforms: Sequence[Platform], today: datetime.date
 ) -> tuple[bool, str]:
     """(supported, what was found) for a host's os-release on ``today``."""
     os_id, version = release_key(os_release)

@@ -16,6 +16,7 @@ import contextlib
 import io
 import re
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,10 @@ import testinfra.backend
 import testinfra.host
 from _pytest.runner import runtestprotocol
 
+from driftvakt.applicability import is_windows
+from driftvakt.directcall import HOST_PARAM, call_check, last_frame_file, runs_directly
 from driftvakt.failreport import BriefFailures
+from driftvakt.inventory import host_variables
 from driftvakt.redact import redact
 from driftvakt.replay import BACKEND_NAME, NeedCommand
 from driftvakt.results import ErrorKind, Result, Status
@@ -54,7 +58,6 @@ class _Recorder:
         return out
 
 
-HOST_PARAM = "_testinfra_host"  # the parameter testinfra's ``host`` fixture is built from
 PLACEHOLDER = "placeholder"  # the host the checks are collected for, never run (no "-")
 
 
@@ -69,9 +72,14 @@ class CheckRunner:
         self,
         secrets: tuple[str, ...],
         drive: Callable[[CheckRunner], None],
+        inventory: str = "",
+        direct: bool = True,
     ) -> None:
         self.secrets = secrets
         self.drive = drive
+        self.inventory = inventory
+        self.direct = direct  # False: every check through pytest's run protocol
+        self._hostvars: tuple[str, dict[str, Any]] | None = None
         self.items: list[pytest.Function] = []
         self.test_controls: dict[str, str] = {}  # check key -> control id
         self.collected: list[str] = []
@@ -117,8 +125,12 @@ class CheckRunner:
         items = [i for i in self.items if only is None or check_key(i) in only]
         self._results, self._pending = [], set()
         results, pending = self._results, self._pending
+        name = str(backend.get_hostname())
         try:
             for index, item in enumerate(items):
+                if self.direct and runs_directly(item):
+                    self._evaluate_directly(item, host, name)
+                    continue
                 # A new Host object: pytest tears down and rebuilds every fixture built on it.
                 item.callspec.params[HOST_PARAM] = host
                 item.user_properties = []  # facts of this host only, not of the previous one
@@ -130,16 +142,50 @@ class CheckRunner:
             self._results, self._pending = [], set()
         return results, pending
 
+    def _evaluate_directly(self, item: pytest.Function, host: Any, name: str) -> None:
+        control = self._control(item)
+        assert control is not None  # only control-marked checks are collected
+        recorder = _recording(host)
+        variables = self._variables(name)
+        try:
+            called = call_check(item, host, lambda: dict(variables()), self._windows(name))
+        except NeedCommand:
+            self._pending.add(check_key(item))
+            return
+        evidence = list(recorder.lines)
+        if called.skip_reason is not None:
+            outcome = Outcome(skipped=called.skip_reason)
+        elif called.error is None:
+            outcome = Outcome(passed=True)
+        else:
+            outcome = Outcome(
+                error=called.error, raised_in=last_frame_file(called.error.__traceback__)
+            )
+        self._results.append(
+            self._make_result(control, name, outcome, called.duration, evidence, called.properties)
+        )
+
+    def _variables(self, name: str) -> Callable[[], dict[str, Any]]:
+        """The host's templated variables, read once for all its checks (each check gets its
+        own copy, as the ``hostvars`` fixture gives)."""
+
+        def read() -> dict[str, Any]:
+            if self._hostvars is None or self._hostvars[0] != name:
+                self._hostvars = (name, host_variables(self.inventory, name))
+            return self._hostvars[1]
+
+        return read
+
+    def _windows(self, name: str) -> bool:
+        try:
+            return is_windows(self._variables(name)())
+        except Exception:  # a host outside the inventory: not Windows (as the suites' rule)
+            return False
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
         host = getattr(item, "funcargs", {}).get("host")
-        recorder = None
-        if host is not None:
-            recorder = host.backend.run
-            if not isinstance(recorder, _Recorder):
-                recorder = _Recorder(host.backend.run)
-                host.backend.run = recorder
-            recorder.lines = []
+        recorder = None if host is None else _recording(host)
         try:
             return (yield)
         finally:
@@ -158,70 +204,129 @@ class CheckRunner:
             self._pending.add(check_key(item))
             return report
         if report.when == "call" or (report.when == "setup" and not report.passed):
-            self._results.append(self._result(item, call, report, control, host))
+            excinfo = call.excinfo
+            if report.passed:
+                outcome = Outcome(passed=True)
+            elif report.skipped:
+                reason = str(excinfo.value) if excinfo else "skipped"
+                outcome = Outcome(skipped=reason.removeprefix("Skipped: "))
+            else:
+                outcome = Outcome(
+                    error=excinfo.value if excinfo else None,
+                    raised_in=str(excinfo.traceback[-1].path) if excinfo else "",
+                    during_call=report.when == "call",
+                    text=report.longreprtext,
+                )
+            self._results.append(
+                self._make_result(
+                    control,
+                    host,
+                    outcome,
+                    report.duration,
+                    item.stash.get(_EVIDENCE, []),
+                    report.user_properties,
+                )
+            )
         return report
 
-    def _result(
+    def _make_result(
         self,
-        item: pytest.Item,
-        call: pytest.CallInfo[Any],
-        report: pytest.TestReport,
         control: str,
         host: str,
+        outcome: Outcome,
+        duration: float,
+        read: list[str],
+        properties: list[tuple[str, object]],
     ) -> Result:
-        evidence = [redact(line, self.secrets) for line in item.stash.get(_EVIDENCE, [])]
-        facts = {str(k): _redact_fact(v, self.secrets) for k, v in report.user_properties}
-        if report.passed:
-            return Result(
-                host, control, Status.PASS, evidence, duration=report.duration, facts=facts
-            )
-        excinfo = call.excinfo
-        if report.skipped:
-            reason = str(excinfo.value) if excinfo else "skipped"
+        """One check's result on one host, whichever way it ran (directly or through pytest)."""
+        evidence = [redact(line, self.secrets) for line in read]
+        if outcome.skipped is not None:
             return Result(
                 host,
                 control,
                 Status.NOT_APPLICABLE,
                 evidence,
-                redact(reason.removeprefix("Skipped: "), self.secrets),
-                report.duration,
+                redact(outcome.skipped, self.secrets),
+                duration,
             )
-        message = _one_line(str(excinfo.value) if excinfo else report.longreprtext)
-        if excinfo and excinfo.errisinstance(AssertionError) and report.when == "call":
-            if _raised_by_testinfra(excinfo):
-                # check_output()/run_expect() on an unexpected exit code: the host could not
-                # answer the question (e.g. a command missing), which is not a verdict.
+        facts = {str(k): _redact_fact(v, self.secrets) for k, v in properties}
+        if outcome.passed:
+            return Result(host, control, Status.PASS, evidence, duration=duration, facts=facts)
+        error = outcome.error
+        message = _one_line(str(error) if error is not None else outcome.text)
+        if (
+            outcome.during_call
+            and "/testinfra/" in outcome.raised_in
+            and "CommandResult(" in str(error)
+        ):
+            # check_output()/run_expect() (AssertionError) or a file's content (RuntimeError) on
+            # an unexpected exit code: the host could not answer the question (e.g. a command
+            # missing, a file unreadable), which is not a verdict.
+            return Result(
+                host,
+                control,
+                Status.ERROR,
+                evidence,
+                redact(f"command failed on the host: {_command_failure(str(error))}", self.secrets),
+                duration,
+                error_kind=ErrorKind.CHECK,
+            )
+        if isinstance(error, AssertionError) and outcome.during_call:
+            if "/testinfra/" in outcome.raised_in:  # a testinfra assertion of its own
                 return Result(
                     host,
                     control,
                     Status.ERROR,
                     evidence,
                     redact(
-                        f"command failed on the host: {_command_failure(excinfo)}", self.secrets
+                        f"command failed on the host: {_command_failure(str(error))}", self.secrets
                     ),
-                    report.duration,
+                    duration,
                     error_kind=ErrorKind.CHECK,
                 )
-            detail = [redact(line, self.secrets) for line in _message(str(excinfo.value))]
+            detail = [redact(line, self.secrets) for line in _message(str(error))]
             return Result(
                 host,
                 control,
                 Status.FAIL,
                 detail + evidence,
                 redact(message, self.secrets),
-                report.duration,
+                duration,
                 facts,
             )
-        kind = excinfo.typename if excinfo else "error"
+        kind = type(error).__name__ if error is not None else "error"
         return Result(
             host,
             control,
             Status.ERROR,
             evidence,
             redact(f"check could not run ({kind}): {message}", self.secrets),
-            report.duration,
+            duration,
             error_kind=ErrorKind.CHECK,
         )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a check ended, the same for a direct call and for pytest's report: passed,
+    skipped (its reason), or anything else: raised ``error`` (in file ``raised_in``)."""
+
+    passed: bool = False
+    skipped: str | None = None
+    error: BaseException | None = None
+    raised_in: str = ""
+    during_call: bool = True  # False: a fixture's setup failed, so no verdict either way
+    text: str = ""  # pytest's own words when it has no exception to show
+
+
+def _recording(host: Any) -> _Recorder:
+    """The host's ``run`` wrapped to keep what the next check reads (fresh for each check)."""
+    recorder = host.backend.run
+    if not isinstance(recorder, _Recorder):
+        recorder = _Recorder(host.backend.run)
+        host.backend.run = recorder
+    recorder.lines = []
+    return recorder
 
 
 def _redact_fact(value: Any, secrets: tuple[str, ...]) -> Any:
@@ -235,16 +340,13 @@ def _redact_fact(value: Any, secrets: tuple[str, ...]) -> Any:
     return value
 
 
-def _raised_by_testinfra(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
-    return "/testinfra/" in str(excinfo.traceback[-1].path)
-
-
-def _command_failure(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
-    text = str(excinfo.value)
+def _command_failure(text: str) -> str:
+    """testinfra's CommandResult repr as one line: the command, its exit code, its stderr."""
     rc = re.search(r"exit_status=(\d+)", text)
-    cmd = re.search(r"command=b'(.*?)', _stdout", text)
+    cmd = re.search(r"command=b(['\"])(.*?)\1, _stdout", text)
     err = re.search(r"_stderr=b'(.*?)'\)", text)
-    parts = [f"'{cmd.group(1)}'" if cmd else "a command", f"exited {rc.group(1)}" if rc else ""]
+    shown = cmd.group(2).replace("\\'", "'") if cmd else ""
+    parts = [f"`{shown}`" if cmd else "a command", f"exited {rc.group(1)}" if rc else ""]
     if rc and rc.group(1) == "127":
         parts.append("(command not found: install it or mark the control not applicable)")
     if err and err.group(1):
@@ -296,9 +398,11 @@ def run_checks(
     rootdir: Path,
     drive: Callable[[CheckRunner], None],
     secrets: tuple[str, ...] = (),
+    direct: bool = True,
 ) -> CheckRunner:
-    """Collect the checks in one pytest session and call ``drive`` inside it (see CheckRunner)."""
-    runner = CheckRunner(secrets, drive)
+    """Collect the checks in one pytest session and call ``drive`` inside it (see CheckRunner).
+    ``direct``: checks the engine can supply call directly (directcall.py), else via pytest."""
+    runner = CheckRunner(secrets, drive, inventory, direct)
     args = [
         str(checks),
         f"--hosts={BACKEND_NAME}://{PLACEHOLDER}",

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftvakt import prefetch_cache
+from driftvakt.applicability import WINDOWS_CONNECTIONS
 from driftvakt.catalog import controls
 from driftvakt.credentials import KEY_PASSPHRASE, SSH_PASSWORD, WINRM_PASSWORD, first_set
 from driftvakt.inventory import Target, forget_host_variables
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
 # system_info alone is several); the cap only stops a check whose commands never repeat.
 MAX_ROUNDS = 16
 SSH_CONNECTIONS = ("ssh", "smart", "paramiko", "paramiko_ssh")
-WINDOWS_CONNECTIONS = ("winrm", "psrp")  # psrp hosts are reached over WinRM too
 
 
 @dataclass
@@ -103,9 +103,11 @@ def collect(
     timeout: float = 20,
     progress: Progress | None = None,
     on_host: Callable[[str, list[Result]], None] | None = None,
+    direct: bool = True,
 ) -> Collection:
     """Read and check every host. A host's results go to ``on_host(name, results)`` once, as
-    soon as it is done (called from this thread); without it they are kept in the Collection."""
+    soon as it is done (called from this thread); without it they are kept in the Collection.
+    ``direct=False`` runs every check through pytest's run protocol (slower; the same results)."""
     from driftvakt.replay import SESSIONS, Session
 
     shown = progress or Progress(quiet=True)
@@ -249,7 +251,7 @@ def collect(
             from driftvakt.replay import register
 
             register()
-            run_checks(checks, inventory, checks.parent, drive, secrets)
+            run_checks(checks, inventory, checks.parent, drive, secrets, direct)
     finally:
         # Connections first: a read or connect still in flight (Ctrl-C) ends now, instead of
         # the pool waiting for its timeout.

@@ -40,7 +40,7 @@ with warnings.catch_warnings():  # asyncssh still imports DSA, which the sim nev
 MARK = "@@driftvakt"  # the batch's framing (driftvakt.transport.batch), answered by hand here
 PASSWORD = "fleet-sim"  # noqa: S105 -- the simulated hosts' login, loopback only
 RECORDING = Path(__file__).parent / "fixtures" / "fleet" / "debian12-unhardened.json"
-FAULTS = ("slow", "hanging", "refusing", "changed-key", "garbage", "failing")
+FAULTS = ("slow", "hanging", "refusing", "changed-key", "garbage", "failing", "unreadable")
 NOT_RECORDED = 127  # a command the recording lacks: as a shell answers an unknown command
 
 
@@ -81,11 +81,21 @@ def _line(index: int, rc: int, out: bytes, err: bytes) -> bytes:
     return f"{MARK} {index} {rc} {fields[0]} {fields[1]}\n".encode()
 
 
-def replay(script: str, recording: dict[str, list[Any]]) -> bytes:
-    """The batch's stdout as the recorded host gave it."""
+# An "unreadable" host: files and the user database cannot be read (as cat and id say).
+UNREADABLE = {
+    "cat -- ": (1, b"", b"cat: Permission denied\n"),
+    "id -": (1, b"", b"id: cannot find name for user ID 1000\n"),
+}
+
+
+def replay(script: str, recording: dict[str, list[Any]], unreadable: bool = False) -> bytes:
+    """The batch's stdout as the recorded host gave it (``unreadable``: no file is readable)."""
     answer = []
     for index, command in commands_of(script):
-        if command in recording:
+        failing = [a for prefix, a in UNREADABLE.items() if command.startswith(prefix)]
+        if unreadable and failing:
+            answer.append(_line(index, *failing[0]))
+        elif command in recording:
             rc, out, err = recording[command]
             answer.append(_line(index, rc, base64.b64decode(out), base64.b64decode(err)))
         else:
@@ -226,7 +236,7 @@ class Fleet:
             _record(script, stdout, self.recording)
             await _send(process, stdout, real.returncode or 0)
             return
-        answer = replay(script, self.recording)
+        answer = replay(script, self.recording, host.behaviour == "unreadable")
         if host.behaviour == "failing":  # the host died halfway through the batch, between lines
             await _send(process, answer[: answer.rfind(b"\n", 0, len(answer) // 2) + 1], 137)
             return
