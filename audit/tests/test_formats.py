@@ -287,3 +287,17 @@ def test_report_command_names_a_bad_input(
     assert "bad.json: not a driftvakt result file" in capsys.readouterr().err
     assert main(["report", "abc", "--store", str(tmp_path / "none.db"), "--format", "csv"]) == 3
     assert "no run store" in capsys.readouterr().err
+
+
+def test_a_results_json_has_every_member_and_omits_only_empty_optionals() -> None:
+    # to_json is written by hand (speed): a member added to Result must not be left out.
+    from dataclasses import fields
+
+    from driftvakt.results import ErrorKind, Result, Status
+
+    full = Result(
+        "h", "c", Status.ERROR, ["$ x"], "why", 1.5, {"f": [1]}, ErrorKind.CHECK, {"id": "w"}
+    )
+    assert full.to_json() == {f.name: getattr(full, f.name) for f in fields(Result)}
+    bare = Result("h", "c", Status.PASS)
+    assert set(bare.to_json()) == {"host", "control", "status", "evidence", "reason", "duration"}
