@@ -177,3 +177,20 @@ def test_the_cost_of_a_host_does_not_grow_with_the_fleet(tmp_path: Path) -> None
     # hosts cost 4x per host. The factor is generous: CPU time on a shared machine still wavers.
     small, large = _cpu_per_host(tmp_path, 150), _cpu_per_host(tmp_path, 600)
     assert large < 2.0 * small, f"{small * 1000:.2f} ms per host at 150, {large * 1000:.2f} at 600"
+
+
+def test_only_values_with_jinja_markers_are_templated(tmp_path: Path) -> None:
+    # Text without {{ {% {# templates to itself; skipping the templar for it is most of a
+    # fleet's loading time. A marker anywhere (nested too) is still templated.
+    from driftvakt.inventory import _has_template
+
+    assert not _has_template("plain {text} 50%")
+    assert not _has_template(["a", {"b": 1}, 2.5, None])
+    assert _has_template({"k": ["x", "{{ y }}"]})
+    assert _has_template("{% if x %}1{% endif %}")
+    (tmp_path / "hosts.yml").write_text(
+        "all:\n  hosts:\n    h1:\n      ansible_host: '{{ inventory_hostname }}.example'\n"
+        "      ansible_user: 'plain {user}'\n"
+    )
+    [target] = targets(str(tmp_path / "hosts.yml"))
+    assert (target.address, target.user) == ("h1.example", "plain {user}")
