@@ -1,7 +1,7 @@
 """What the lab writes into a host's root filesystem before it boots.
 
 Everything here is a lab adaptation (listed in docs/lab.md), never part of a role: the lab's
-admin account and key, per-host SSH host keys, the mirror and its security suite as the apt
+admin account and key (its user manager lingering), per-host SSH host keys, the mirror and its security suite as the apt
 sources (and the lab-only package that suite updates), names of the lab hosts, and chronyd
 allowed to run without the right to set this machine's clock.
 """
@@ -92,6 +92,11 @@ def prepare_common(
     if not host.is_services:  # the package whose security update the lab's suite carries
         security_suite.install_canary(root)
     add_user(root, LAB_ADMIN, "/bin/bash", "sudo", cfg.key.with_suffix(".pub").read_text())
+    # The admin's user manager stays up (logind's linger): otherwise it stops 10 s after each
+    # login and starts again at the next, and systemd under nspawn loses that race now and then
+    # ("user-runtime-dir@1000.service: Failed at step CGROUP", "Failed to kill control group
+    # ... Input/output error"): a login then opens no session at all (seen in CI).
+    _write(root, f"/var/lib/systemd/linger/{LAB_ADMIN}", "")
     _write(
         root,
         f"/etc/sudoers.d/driftvakt-lab-{LAB_ADMIN}",
