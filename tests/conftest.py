@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from driftvakt.inventory import host_variables
+from driftvakt.inventory import host_variables, is_windows
 
 
 def _inventory(config: pytest.Config) -> str:
@@ -30,23 +30,12 @@ def hostvars(host: Any, request: pytest.FixtureRequest) -> dict[str, Any]:
     return host_variables(_inventory(request.config), host.backend.get_hostname())
 
 
-WINDOWS_CONNECTIONS = ("winrm", "psrp")
-
-
 def pytest_configure(config: pytest.Config) -> None:
     # Registered here too, so an installed copy of the suites runs without the checkout's
     # pyproject.toml.
     config.addinivalue_line("markers", "control(id): the catalog control a check verifies")
     config.addinivalue_line(
         "markers", "windows: a check of Windows hosts (beside the Linux ones of its concern)"
-    )
-
-
-def is_windows(hostvars: dict[str, Any]) -> bool:
-    """Windows by the inventory: reached over WinRM/PSRP, or ansible_os_family Windows."""
-    return (
-        str(hostvars.get("ansible_connection")) in WINDOWS_CONNECTIONS
-        or hostvars.get("ansible_os_family") == "Windows"
     )
 
 

@@ -26,7 +26,16 @@ from driftvakt.drift import format_text
 from driftvakt.errors import BadInputError
 from driftvakt.exitcodes import Exit
 from driftvakt.inventory import Target, targets
+from driftvakt.inventory_check import (
+    InventoryCheck,
+    Override,
+    apply_inventory,
+    check_inventory,
+    role_specs,
+    wanted_variables,
+)
 from driftvakt.lock import exclusive
+from driftvakt.needs import suite_needs
 from driftvakt.progress import Progress
 from driftvakt.results import Result, Run, Status, write_run_json_atomic
 from driftvakt.store import Store
@@ -149,6 +158,38 @@ def apply_waivers(
         )
 
 
+def checked_inventory(
+    inventory: str, limit: str | None, waivers_path: Path | None, project: Path
+) -> tuple[list[Target], list[Waiver], InventoryCheck]:
+    """The hosts, the waivers, and each host's inventory checked: before any host is contacted,
+    a host's unusable settings are one line each and decide that host's affected controls
+    (error, kind config); its other controls and the rest of the fleet run."""
+    needs, specs = suite_needs(), role_specs(project / "roles")
+    hosts = targets(inventory, limit, wanted_variables(needs, specs))
+    waivers_file = waivers_path or default_path(inventory)
+    exists = waivers_path or waivers_file.exists()
+    waivers = load(waivers_file, set(controls())) if exists else []
+    today = datetime.now(UTC).date()
+    return hosts, waivers, check_inventory(hosts, needs, specs, waivers, today, inventory)
+
+
+def run_inventory_check(
+    inventory: str | None, limit: str | None, waivers_path: Path | None, project: Path
+) -> int:
+    """``driftvakt inventory check``: every problem one line on stdout; no host is contacted."""
+    inventory = inventory or default_inventory()
+    hosts, _, checked = checked_inventory(inventory, limit, waivers_path, project.resolve())
+    for line in checked.lines():
+        print(line)
+    hosts_with = len({p.host for p in checked.problems})
+    print(
+        f"inventory {inventory}: {len(hosts)} host(s), {len(checked.problems)} problem(s)"
+        f" on {hosts_with} host(s)",
+        file=sys.stderr,
+    )
+    return Exit.BAD_INPUT if checked.problems else Exit.OK
+
+
 def run_audit(
     inventory: str | None,
     limit: str | None,
@@ -163,10 +204,10 @@ def run_audit(
 ) -> int:
     project = (project or Path.cwd()).resolve()
     inventory = inventory or default_inventory()
-    hosts = targets(inventory, limit)
+    hosts, waivers, checked = checked_inventory(inventory, limit, waivers_path, project)
     known = controls()
-    waivers_file = waivers_path or default_path(inventory)
-    waivers = load(waivers_file, set(known)) if waivers_path or waivers_file.exists() else []
+    for line in checked.lines():
+        print(f"driftvakt: inventory: {line}", file=sys.stderr)
     run = Run(
         id=str(uuid.uuid4()),
         started=_now(),
@@ -185,7 +226,16 @@ def run_audit(
     require_writable_folder(store_file, "run store")
     with exclusive(store_file.with_suffix(".lock"), wait):
         return _locked_audit(
-            run, hosts, inventory, project, store_file, waivers, output, lang, quiet, timeout
+            run,
+            hosts,
+            inventory,
+            project,
+            store_file,
+            (waivers, checked.overrides),
+            output,
+            lang,
+            quiet,
+            timeout,
         )
 
 
@@ -195,12 +245,13 @@ def _locked_audit(
     inventory: str,
     project: Path,
     store_file: Path,
-    waivers: list[Waiver],
+    exceptions: tuple[list[Waiver], dict[str, dict[str, Override]]],
     output: Path,
     lang: str,
     quiet: bool,
     timeout: float,
 ) -> int:
+    waivers, decided = exceptions  # the waivers, and per host what the inventory decided
     known = controls()
     position = {control: n for n, control in enumerate(known)}
     today = datetime.now(UTC).date()
@@ -215,6 +266,7 @@ def _locked_audit(
         if unknown:
             raise BadInputError(f"checks name controls missing from the catalog: {unknown}")
         merged = merge_results(results)
+        apply_inventory(merged, decided.get(host, {}))
         # only this host's target: its groups, not the fleet's (per host, a cost per host)
         apply_waivers(merged, waivers, [by_name[host]] if host in by_name else [], today)
         merged.sort(key=lambda r: (r.host, position[r.control]))
