@@ -15,9 +15,14 @@ from typing import Any
 UNSET: tuple[Any, ...] = (None, "", [])
 
 
-def required(hostvars: Mapping[str, Any], name: str) -> Any:
-    """An inventory value the judgement cannot do without (its absence is an error)."""
+def required(hostvars: Mapping[str, Any], name: str, given: str = "") -> Any:
+    """An inventory value the judgement cannot do without (its absence is an error).
+
+    ``given`` names the variable whose being set is why the caller needs this one (the caller
+    gets here only then): ``crypto_approved_cas`` is needed only given ``crypto_certificates``.
+    Only the inventory check reads it; it must be a literal, like ``name``."""
     value = hostvars.get(name)
     if value in UNSET:
-        raise LookupError(f"the inventory sets no {name} for this host")
+        because = f" (needed as {given} is set)" if given else ""
+        raise LookupError(f"the inventory sets no {name} for this host{because}")
     return value

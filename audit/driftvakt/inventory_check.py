@@ -30,6 +30,7 @@ from driftvakt.waivers import Waiver, find
 # "Not set", as the checks' required() has it (tests/required_vars.py UNSET).
 UNSET: tuple[Any, ...] = (None, "", [])
 TOGGLE = "{concern}_enabled"
+NOT_SET = "is not set"
 
 
 @dataclass(frozen=True)
@@ -133,9 +134,9 @@ def _check_host(
     mine = needs.for_family(family)
     wrong: dict[str, str] = {}  # variable -> what is wrong with it
     for need in mine:
-        for name in need.required:
-            if settings.get(name) in UNSET:
-                wrong[name] = "is not set"
+        for name, given in need.required:
+            if settings.get(name) in UNSET and (not given or settings.get(given) not in UNSET):
+                wrong[name] = f"is not set (needed as {given} is set)" if given else "is not set"
     for name, value in settings.items():
         if name in specs and name not in wrong:
             message = invalid(name, value)
@@ -151,7 +152,7 @@ def _check_host(
                 judged.append(control)
             else:
                 out.overrides.setdefault(target.name, {})[control] = exempt
-        if what == "is not set" and not judged:
+        if what.startswith(NOT_SET) and not judged:
             continue  # every control needing it is waived or switched off on this host
         problem = Problem(
             target.name,
@@ -219,11 +220,22 @@ def _validate(name: str, value: Any, option: dict[str, Any]) -> str:
     return f"is not valid: {'; '.join(messages)[:300]}" if messages else ""
 
 
+# A host that could not be read keeps that cause on every control: it is what stops the audit
+# there (the gate reads it), and the inventory's line was printed before the run.
+_HOST_UNREAD = {
+    ErrorKind.UNREACHABLE,
+    ErrorKind.HOST_KEY,
+    ErrorKind.AUTH,
+    ErrorKind.TIMEOUT,
+    ErrorKind.PROTOCOL,
+}
+
+
 def apply_inventory(results: list[Result], overrides: dict[str, Override]) -> None:
-    """Replace the results the inventory decided (in place)."""
+    """Replace the results the inventory decided (in place), unless the host was not read."""
     for r in results:
         decided = overrides.get(r.control)
-        if decided is None:
+        if decided is None or (r.status is Status.ERROR and r.error_kind in _HOST_UNREAD):
             continue
         r.status, r.reason, r.evidence = decided.status, decided.reason, []
         r.error_kind = ErrorKind.CONFIG if decided.status is Status.ERROR else ""

@@ -23,6 +23,7 @@ from driftvakt.suites import suites_dir
 HOSTVARS = "hostvars"  # the fixture's name, and the parameter name every helper uses for it
 REQUIRED = "required"  # required_vars.required(hostvars, name)
 REQUIRED_MODULE = "required_vars"
+UNSET_MESSAGE = "inventory sets no"  # required()'s message
 
 Function = tuple[str, str]  # (module, function name)
 
@@ -33,7 +34,8 @@ class Need:
 
     control: str
     family: str  # "linux" or "windows"
-    required: frozenset[str]
+    # (variable, given): must be set; given "" always, else when the variable given is set
+    required: frozenset[tuple[str, str]]
     read: frozenset[str]  # every variable read, the required ones included
 
 
@@ -52,7 +54,7 @@ class Needs:
 
 @dataclass
 class _Reads:
-    required: set[str] = field(default_factory=set)
+    required: set[tuple[str, str]] = field(default_factory=set)
     read: set[str] = field(default_factory=set)
     # (function, index of the argument that is hostvars, where): helpers it is passed to
     calls: set[tuple[Function, int, str]] = field(default_factory=set)
@@ -170,6 +172,8 @@ def _function_reads(
         unresolved.append(f"{path.name}:{getattr(node, 'lineno', 0)}: {what}")
 
     for node in ast.walk(function):
+        if isinstance(node, ast.Raise) and _unset_lookup(node):
+            unknown(node, "raises its own LookupError for an unset variable: use required()")
         if not (
             isinstance(node, ast.Name) and node.id == HOSTVARS and isinstance(node.ctx, ast.Load)
         ):
@@ -195,6 +199,13 @@ def _function_reads(
     return found
 
 
+def _unset_lookup(node: ast.Raise) -> bool:
+    """``raise LookupError("the inventory sets no ...")``: a required read the analysis
+    would not see (required() is the one place that says it)."""
+    texts = [n.value for n in ast.walk(node) if isinstance(n, ast.Constant)]
+    return any(isinstance(t, str) and UNSET_MESSAGE in t for t in texts)
+
+
 def _passed_on(
     call: ast.Call,
     node: ast.Name,
@@ -209,10 +220,11 @@ def _passed_on(
     simple = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
     if simple == REQUIRED:
         name = _literal(call.args[1]) if len(call.args) > 1 else None
-        if name is None or call.args[0] is not node:
+        given = [_literal(k.value) for k in call.keywords if k.arg == "given"] or [""]
+        if name is None or given[0] is None or len(call.args) > 2 or call.args[0] is not node:
             unknown(node, "required() of a name that is not a literal")
         else:
-            found.required.add(name)
+            found.required.add((name, given[0]))
             found.read.add(name)
         return
     target = _callee(func, module, local, imported)
@@ -222,8 +234,10 @@ def _passed_on(
         found.calls.add((target, call.args.index(node), f"{path.name}:{node.lineno}"))
 
 
-def _closure(start: Function, reads: dict[Function, _Reads]) -> tuple[set[str], set[str]]:
-    required: set[str] = set()
+def _closure(
+    start: Function, reads: dict[Function, _Reads]
+) -> tuple[set[tuple[str, str]], set[str]]:
+    required: set[tuple[str, str]] = set()
     read: set[str] = set()
     seen: set[Function] = set()
     todo = [start]
