@@ -206,8 +206,6 @@ def run_audit(
     inventory = inventory or default_inventory()
     hosts, waivers, checked = checked_inventory(inventory, limit, waivers_path, project)
     known = controls()
-    for line in checked.lines():
-        print(f"driftvakt: inventory: {line}", file=sys.stderr)
     run = Run(
         id=str(uuid.uuid4()),
         started=_now(),
@@ -224,6 +222,8 @@ def run_audit(
     store_file = store_path or project / "var" / "driftvakt.db"
     require_writable_folder(output, "results file")
     require_writable_folder(store_file, "run store")
+    for line in checked.lines():  # still before any host is contacted
+        print(f"driftvakt: inventory: {line}", file=sys.stderr)
     with exclusive(store_file.with_suffix(".lock"), wait):
         return _locked_audit(
             run,

@@ -23,7 +23,7 @@ import yaml
 
 from driftvakt.catalog import controls
 from driftvakt.inventory import Target, is_windows
-from driftvakt.needs import Needs
+from driftvakt.needs import Needs, suite_needs
 from driftvakt.results import ErrorKind, Result, Status
 from driftvakt.waivers import Waiver, find
 
@@ -240,3 +240,31 @@ def apply_inventory(results: list[Result], overrides: dict[str, Override]) -> No
         r.status, r.reason, r.evidence = decided.status, decided.reason, []
         r.error_kind = ErrorKind.CONFIG if decided.status is Status.ERROR else ""
         r.waiver = {**decided.waiver.as_json(), "expired": False} if decided.waiver else {}
+
+
+def wanted_by_check(roles: Path) -> frozenset[str]:
+    return wanted_variables(suite_needs(), role_specs(roles))
+
+
+def variable_problems(
+    name: str,
+    variables: dict[str, Any],
+    groups: Iterable[str],
+    roles: Path,
+    waivers: list[Waiver],
+    today: date,
+    inventory: str,
+) -> list[str]:
+    """One host's problem lines from its variables as a play sees them (the playbook's check,
+    plugins/action/driftvakt_inventory_check.py): the same rules as the audit's."""
+    needs, specs = suite_needs(), role_specs(roles)
+    wanted = wanted_by_check(roles)
+    connection: dict[str, Any] = {
+        k: variables[k] for k in ("ansible_connection", "ansible_os_family") if k in variables
+    }
+    target = Target(
+        name, "", 0, None, None, str(connection.get("ansible_connection") or "ssh"), False, "",
+        None, connection.get("ansible_os_family"), connection, tuple(groups),
+        {k: v for k, v in variables.items() if k in wanted},
+    )  # fmt: skip
+    return check_inventory([target], needs, specs, waivers, today, inventory).lines()

@@ -310,3 +310,66 @@ def test_the_audit_makes_only_that_hosts_controls_needing_it_errors(tmp_path: Pa
         c: results["good"][c]["status"] for c in others
     }
     assert {"pass", "fail"} <= {results["bad"][c]["status"] for c in others}  # judged, not read
+
+
+# --- ansible-playbook site.yml: the same lines, before any role ---------------------------------
+
+
+def test_site_yml_checks_the_inventory_before_any_role() -> None:
+    import yaml
+
+    (play,) = yaml.safe_load((PROJECT / "site.yml").read_text())
+    (task,) = [t for t in play["pre_tasks"] if "driftvakt_inventory_check" in t]
+    assert task["tags"] == ["always"]
+
+
+@pytest.mark.fault(
+    "input",
+    "a host without `timesync_ntp_servers`: `ansible-playbook site.yml`",
+    "that host fails before any role with the same line; the others go on",
+)
+def test_the_playbook_action_fails_only_the_host_missing_a_variable(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    python = sys.executable
+    inventory = _inventory(
+        tmp_path,
+        {
+            "good": {"ansible_connection": "local", "ansible_python_interpreter": python},
+            "bad": {
+                "ansible_connection": "local",
+                "ansible_python_interpreter": python,
+                "timesync_ntp_servers": [],
+            },
+        },
+        REGION,
+    )
+    play = tmp_path / "play.yml"
+    play.write_text(
+        "- hosts: all\n  gather_facts: false\n  tasks:\n"
+        "    - driftvakt_inventory_check:\n"
+        "    - ansible.builtin.debug: {msg: went on}\n"
+    )
+    (tmp_path / "roles").symlink_to(PROJECT / "roles")  # the argument specs, as beside site.yml
+    done = subprocess.run(
+        [str(Path(python).parent / "ansible-playbook"), "-i", str(inventory), str(play)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={
+            **os.environ,
+            "ANSIBLE_ACTION_PLUGINS": str(PROJECT / "plugins" / "action"),
+            "ANSIBLE_CONFIG": str(tmp_path / "none.cfg"),
+        },
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert (
+        f"bad: timesync_ntp_servers is not set (role timesync; needed by ntp_region_servers, "
+        f"ntp_source_selected): set it in {inventory}/group_vars/<group>.yml or "
+        f"{inventory}/host_vars/bad.yml" in done.stdout + done.stderr
+    )
+    assert 'ok: [good] => {\n    "msg": "went on"' in done.stdout
+    assert 'ok: [bad] => {\n    "msg"' not in done.stdout
