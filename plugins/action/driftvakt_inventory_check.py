@@ -10,9 +10,9 @@ description:
   - Runs on the controller and never contacts the host. Applies driftvakt's inventory check
     (driftvakt's inventory_check module) to this host's variables - a variable a check needs
     and the inventory does not set, a value of the wrong type or not one of a role's
-    C(choices) - and fails the host with one line per variable (the roles' defaults do not
-    count: the check reads the inventory). Controls waived for the host, and concerns switched
-    off (C(<concern>_enabled) false), need nothing.
+    C(choices) - and fails the host with one line per variable, as C(driftvakt inventory
+    check) prints them. Controls waived for the host, and concerns switched off
+    (C(<concern>_enabled) false), need nothing.
 options:
   path:
     description: The waiver file; default beside the first inventory source (as the audit).
