@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from driftvakt.catalog import controls
+from driftvakt.errors import BadInputError
 from driftvakt.inventory import Target, is_windows
 from driftvakt.needs import Needs, suite_needs
 from driftvakt.results import ErrorKind, Result, Status
@@ -80,11 +81,18 @@ def role_specs(roles: Path) -> dict[str, RoleSpec]:
     point); none when the roles are not beside the audit (an install outside the checkout)."""
     specs: dict[str, RoleSpec] = {}
     for path in sorted(roles.glob("*/meta/argument_specs.yml")):
-        data = yaml.safe_load(path.read_text("utf-8")) or {}
-        options = data.get("argument_specs", {}).get("main", {}).get("options", {}) or {}
+        try:
+            data = yaml.safe_load(path.read_text("utf-8"))
+            options = data["argument_specs"]["main"].get("options") or {}
+            if not isinstance(options, dict):
+                raise TypeError("options is not a mapping")
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, LookupError, TypeError) as exc:
+            detail = " ".join(str(exc).split())[:200]
+            raise BadInputError(f"{path}: not a usable argument spec ({detail})") from exc
         role = path.parent.parent.name
         for name, option in options.items():
-            specs.setdefault(str(name), RoleSpec(role, option))
+            if isinstance(option, dict):
+                specs.setdefault(str(name), RoleSpec(role, option))
     return specs
 
 

@@ -373,3 +373,19 @@ def test_the_playbook_action_fails_only_the_host_missing_a_variable(tmp_path: Pa
     )
     assert 'ok: [good] => {\n    "msg": "went on"' in done.stdout
     assert 'ok: [bad] => {\n    "msg"' not in done.stdout
+
+
+@pytest.mark.fault(
+    "input",
+    "a role's `meta/argument_specs.yml` that is not valid YAML or not a spec",
+    "one line naming the file, exit 3, before any host",
+)
+def test_an_unusable_argument_spec_is_one_line(tmp_path: Path) -> None:
+    from driftvakt.errors import BadInputError
+
+    meta = tmp_path / "roles" / "timesync" / "meta"
+    meta.mkdir(parents=True)
+    for text in ("argument_specs: [\n", "argument_specs:\n  other: {}\n"):
+        (meta / "argument_specs.yml").write_text(text)
+        with pytest.raises(BadInputError, match=r"argument_specs.yml: not a usable argument spec"):
+            role_specs(tmp_path / "roles")

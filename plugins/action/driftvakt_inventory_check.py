@@ -53,11 +53,8 @@ class ActionModule(ActionBase):
             roles = Path(str(task_vars.get("playbook_dir") or ".")) / "roles"
             # templated as the audit reads them; the roles' defaults, where the play adds
             # them, are empty or valid, so they hide nothing
-            variables = {
-                k: self._templar.template(v)
-                for k, v in task_vars.items()
-                if k in wanted_by_check(roles) or k in ("ansible_connection", "ansible_os_family")
-            }
+            wanted = wanted_by_check(roles) | {"ansible_connection", "ansible_os_family"}
+            variables = {k: self._templated(v) for k, v in task_vars.items() if k in wanted}
             found = variable_problems(
                 host,
                 variables,
@@ -72,3 +69,9 @@ class ActionModule(ActionBase):
         if found:
             return {**result, "changed": False, "failed": True, "msg": found}
         return {**result, "changed": False, "msg": "the inventory sets what the baseline needs"}
+
+    def _templated(self, value: Any) -> Any:
+        try:
+            return self._templar.template(value)
+        except Exception:  # as the audit: a value that cannot be templated here stays raw
+            return value

@@ -28,10 +28,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_inventory(args: argparse.Namespace) -> int:
-    from driftvakt.audit import run_inventory_check
+    from driftvakt.audit import default_inventory
+    from driftvakt.precheck import run_inventory_check
 
     return run_inventory_check(
-        inventory=args.inventory,
+        inventory=args.inventory or default_inventory(),
         limit=args.limit,
         waivers_path=_optional_path(args.waivers),
         project=Path.cwd(),
