@@ -224,8 +224,22 @@ def _validate(name: str, value: Any, option: dict[str, Any]) -> str:
     from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
     result = ArgumentSpecValidator({name: option}).validate({name: value})
-    messages = [" ".join(str(m).split()) for m in result.error_messages]
-    return f"is not valid: {'; '.join(messages)[:300]}" if messages else ""
+    text = "; ".join(" ".join(str(m).split()) for m in result.error_messages)
+    for secret in sorted(_no_log_values(value, option), key=len, reverse=True):
+        text = text.replace(secret, "********")  # a key's content never reaches a line
+    return f"is not valid: {text[:300]}" if text else ""
+
+
+def _no_log_values(value: Any, option: dict[str, Any]) -> set[str]:
+    """The values of the options the spec marks ``no_log``, list elements' options included."""
+    found = {str(value)} if option.get("no_log") and value not in UNSET else set()
+    suboptions = option.get("options") or {}
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict):
+            for key, sub in suboptions.items():
+                if key in item and isinstance(sub, dict):
+                    found |= _no_log_values(item[key], sub)
+    return found
 
 
 # A host that could not be read keeps that cause on every control: it is what stops the audit

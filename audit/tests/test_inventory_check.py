@@ -389,3 +389,19 @@ def test_an_unusable_argument_spec_is_one_line(tmp_path: Path) -> None:
         (meta / "argument_specs.yml").write_text(text)
         with pytest.raises(BadInputError, match=r"argument_specs.yml: not a usable argument spec"):
             role_specs(tmp_path / "roles")
+
+
+def test_a_value_the_spec_marks_no_log_never_reaches_a_line() -> None:
+    from driftvakt.inventory_check import _validate
+
+    option = {
+        "type": "list",
+        "elements": "dict",
+        "options": {
+            "path": {"type": "str"},
+            "key_content": {"type": "str", "no_log": True, "choices": ["x"]},
+        },
+    }
+    line = _validate("crypto_certificates", [{"path": "/a", "key_content": "CANARY-KEY"}], option)
+    assert "must be one of" in line
+    assert "CANARY-KEY" not in line and "********" in line
