@@ -334,8 +334,9 @@ def test_the_playbook_action_fails_only_the_host_missing_a_variable(tmp_path: Pa
     import sys
 
     python = sys.executable
+    (tmp_path / "inventory").mkdir()
     inventory = _inventory(
-        tmp_path,
+        tmp_path / "inventory",
         {
             "good": {"ansible_connection": "local", "ansible_python_interpreter": python},
             "bad": {
@@ -353,17 +354,16 @@ def test_the_playbook_action_fails_only_the_host_missing_a_variable(tmp_path: Pa
         "    - ansible.builtin.debug: {msg: went on}\n"
     )
     (tmp_path / "roles").symlink_to(PROJECT / "roles")  # the argument specs, as beside site.yml
+    config = tmp_path / "ansible.cfg"  # not the checkout's: no change record, no lab inventory
+    config.write_text(f"[defaults]\naction_plugins = {PROJECT / 'plugins' / 'action'}\n")
     done = subprocess.run(
         [str(Path(python).parent / "ansible-playbook"), "-i", str(inventory), str(play)],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
-        env={
-            **os.environ,
-            "ANSIBLE_ACTION_PLUGINS": str(PROJECT / "plugins" / "action"),
-            "ANSIBLE_CONFIG": str(tmp_path / "none.cfg"),
-        },
+        cwd=tmp_path,
+        env={**os.environ, "ANSIBLE_CONFIG": str(config)},
     )
     assert done.returncode == 2, done.stdout + done.stderr
     assert (
