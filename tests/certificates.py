@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .required_vars import required
+
 DEFAULT_MIN_DAYS = 30
 MIN_RSA_BITS = 2048
 MIN_EC_BITS = 256
@@ -72,12 +74,10 @@ def fingerprint(text: str) -> str | None:
 
 def approved_cas(hostvars: dict[str, Any]) -> tuple[set[str], set[tuple[str, ...]]]:
     """``crypto_approved_cas`` -> (fingerprints, subject names). Bad input raises ValueError."""
-    entries = hostvars.get("crypto_approved_cas") or []
-    if not isinstance(entries, list) or not entries:
-        raise ValueError(
-            "the inventory sets no crypto_approved_cas (the CAs allowed to issue this host's "
-            "certificates: subject names or SHA-256 fingerprints)"
-        )
+    # the CAs allowed to issue this host's certificates: subject names or SHA-256 fingerprints
+    entries = required(hostvars, "crypto_approved_cas", given="crypto_certificates")
+    if not isinstance(entries, list):
+        raise ValueError("crypto_approved_cas must be a list of subject names or fingerprints")
     prints, subjects = set(), set()
     for entry in entries:
         text = str(entry).strip()

@@ -21,6 +21,7 @@ import pytest
 from . import windows_logging
 from .logging_auditd import missing_audit_events, parse_audit_rules
 from .logging_rsyslog import Forward, parse_forwards, parse_includes, selector_covers
+from .required_vars import required
 from .windows_facts import windows_facts
 
 RSYSLOG_CONF = "/etc/rsyslog.conf"
@@ -34,10 +35,7 @@ def _linux_only(host: Any) -> None:
 
 
 def _central_host(hostvars: dict[str, Any]) -> str:
-    central = hostvars.get("logging_central_host")
-    if not central:
-        raise LookupError("the inventory sets no logging_central_host for this host")
-    return str(central)
+    return str(required(hostvars, "logging_central_host"))
 
 
 def _addresses(host: Any, name: str) -> set[str]:

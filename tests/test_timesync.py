@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from . import windows_timesync
+from .required_vars import required
 from .systemd_units import unit_states
 from .windows_facts import windows_facts
 
@@ -94,10 +95,7 @@ def _is_address(name: str) -> bool:
 
 
 def _region_servers(hostvars: dict[str, Any]) -> list[str]:
-    servers = hostvars.get("timesync_ntp_servers")
-    if not servers:
-        raise LookupError("the inventory sets no timesync_ntp_servers for this host")
-    return [str(s) for s in servers]
+    return [str(s) for s in required(hostvars, "timesync_ntp_servers")]
 
 
 def _region_addresses(host: Any, servers: list[str]) -> set[str]:

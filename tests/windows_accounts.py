@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .windows_facts import Facts, HostVars, required, section
+from .required_vars import required
+from .windows_facts import Facts, HostVars, section
 
 DEFAULT_PASSWORD_LENGTH = 14
 

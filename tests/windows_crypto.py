@@ -10,7 +10,8 @@ import re
 from typing import Any
 
 from . import certificates as certs
-from .windows_facts import Facts, HostVars, required, section, when
+from .required_vars import required
+from .windows_facts import Facts, HostVars, section, when
 
 PROTOCOLS_OFF = ("SSL 2.0", "SSL 3.0", "TLS 1.0", "TLS 1.1")
 

@@ -68,11 +68,3 @@ def when(text: str) -> datetime:
 def services_by_name(facts: Facts) -> dict[str, dict[str, Any]]:
     """The host's services by lower-case name."""
     return {str(s["Name"]).lower(): s for s in section(facts, "services")}
-
-
-def required(hostvars: HostVars, name: str) -> Any:
-    """An inventory value the judgement cannot do without (its absence is an error)."""
-    value = hostvars.get(name)
-    if value in (None, "", []):
-        raise LookupError(f"the inventory sets no {name} for this host")
-    return value

@@ -6,7 +6,8 @@ Pure judges of the host's collection (windows_facts.py); each returns the proble
 
 from __future__ import annotations
 
-from .windows_facts import Facts, HostVars, required, section, services_by_name
+from .required_vars import required
+from .windows_facts import Facts, HostVars, section, services_by_name
 
 # Advanced audit subcategories (auditpol GUIDs, locale-independent) and the bits required:
 # 1 success, 2 failure. Source: Microsoft Learn, "Advanced security audit policy settings".

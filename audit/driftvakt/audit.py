@@ -25,12 +25,14 @@ from driftvakt.credentials import secret_values
 from driftvakt.drift import format_text
 from driftvakt.errors import BadInputError
 from driftvakt.exitcodes import Exit
-from driftvakt.inventory import Target, targets
+from driftvakt.inventory import Target
+from driftvakt.inventory_check import Override, apply_inventory
 from driftvakt.lock import exclusive
+from driftvakt.precheck import checked_inventory
 from driftvakt.progress import Progress
 from driftvakt.results import Result, Run, Status, write_run_json_atomic
 from driftvakt.store import Store
-from driftvakt.waivers import Waiver, default_path, find, load
+from driftvakt.waivers import Waiver, find
 from driftvakt.writable import require_writable_folder
 
 
@@ -163,10 +165,8 @@ def run_audit(
 ) -> int:
     project = (project or Path.cwd()).resolve()
     inventory = inventory or default_inventory()
-    hosts = targets(inventory, limit)
+    hosts, waivers, checked = checked_inventory(inventory, limit, waivers_path, project)
     known = controls()
-    waivers_file = waivers_path or default_path(inventory)
-    waivers = load(waivers_file, set(known)) if waivers_path or waivers_file.exists() else []
     run = Run(
         id=str(uuid.uuid4()),
         started=_now(),
@@ -183,9 +183,20 @@ def run_audit(
     store_file = store_path or project / "var" / "driftvakt.db"
     require_writable_folder(output, "results file")
     require_writable_folder(store_file, "run store")
+    for line in checked.lines():  # still before any host is contacted
+        print(f"driftvakt: inventory: {line}", file=sys.stderr)
     with exclusive(store_file.with_suffix(".lock"), wait):
         return _locked_audit(
-            run, hosts, inventory, project, store_file, waivers, output, lang, quiet, timeout
+            run,
+            hosts,
+            inventory,
+            project,
+            store_file,
+            (waivers, checked.overrides),
+            output,
+            lang,
+            quiet,
+            timeout,
         )
 
 
@@ -195,12 +206,13 @@ def _locked_audit(
     inventory: str,
     project: Path,
     store_file: Path,
-    waivers: list[Waiver],
+    exceptions: tuple[list[Waiver], dict[str, dict[str, Override]]],
     output: Path,
     lang: str,
     quiet: bool,
     timeout: float,
 ) -> int:
+    waivers, decided = exceptions  # the waivers, and per host what the inventory decided
     known = controls()
     position = {control: n for n, control in enumerate(known)}
     today = datetime.now(UTC).date()
@@ -215,6 +227,7 @@ def _locked_audit(
         if unknown:
             raise BadInputError(f"checks name controls missing from the catalog: {unknown}")
         merged = merge_results(results)
+        apply_inventory(merged, decided.get(host, {}))
         # only this host's target: its groups, not the fleet's (per host, a cost per host)
         apply_waivers(merged, waivers, [by_name[host]] if host in by_name else [], today)
         merged.sort(key=lambda r: (r.host, position[r.control]))

@@ -38,6 +38,9 @@ class Target:
     os_family: str | None
     vars: dict[str, Any] = field(compare=False, repr=False)
     groups: tuple[str, ...] = ()
+    # The baseline settings asked for by name (``targets(keep=...)``), templated: what the
+    # inventory check reads before any host is contacted (driftvakt/inventory_check.py).
+    settings: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @contextmanager
@@ -181,8 +184,11 @@ def _has_template(value: Any) -> bool:
     return False
 
 
-def targets(inventory: str, limit: str | None = None) -> list[Target]:
-    """The hosts an ``ansible-playbook -i INVENTORY --limit LIMIT`` run would touch."""
+def targets(
+    inventory: str, limit: str | None = None, keep: frozenset[str] = frozenset()
+) -> list[Target]:
+    """The hosts an ``ansible-playbook -i INVENTORY --limit LIMIT`` run would touch, with the
+    variables named in ``keep`` in their ``settings``."""
     _, manager, _ = _load(inventory)
     if limit:
         with _ansible_quiet():
@@ -197,7 +203,7 @@ def targets(inventory: str, limit: str | None = None) -> list[Target]:
             if limit
             else f"inventory {inventory}: has no hosts"
         )
-    return [_target(inventory, h.name) for h in hosts]
+    return [_target(inventory, h.name, keep) for h in hosts]
 
 
 # What a Target keeps of its host's variables: the connection's settings and driftvakt's own.
@@ -209,10 +215,10 @@ def _connection_var(key: str) -> bool:
     return key.startswith(_CONNECTION_VARS) or key == "group_names"
 
 
-def _target(inventory: str, name: str) -> Target:
-    # Only what the connection needs is templated here, for every host up front; the rest
-    # waits for the host's checks (host_variables), one host at a time.
-    hv = _template_variables(inventory, name, _connection_var)
+def _target(inventory: str, name: str, keep: frozenset[str] = frozenset()) -> Target:
+    # Only what the connection needs (and ``keep``) is templated here, for every host up
+    # front; the rest waits for the host's checks (host_variables), one host at a time.
+    hv = _template_variables(inventory, name, lambda key: _connection_var(key) or key in keep)
     key = hv.get("ansible_ssh_private_key_file") or hv.get("ansible_private_key_file")
     return Target(
         name=name,
@@ -228,4 +234,5 @@ def _target(inventory: str, name: str) -> Target:
         os_family=hv.get("ansible_os_family"),
         vars={k: v for k, v in hv.items() if k.startswith(_CONNECTION_VARS)},
         groups=tuple(str(g) for g in hv.get("group_names", ())),
+        settings={k: v for k, v in hv.items() if k in keep},
     )

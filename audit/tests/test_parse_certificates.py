@@ -133,7 +133,7 @@ def test_weak_keys_and_sha1_signatures_fail() -> None:
 
 
 def test_bad_inventory_is_an_error_not_a_verdict() -> None:
-    with pytest.raises(ValueError, match="sets no crypto_approved_cas"):
+    with pytest.raises(LookupError, match="sets no crypto_approved_cas"):
         certs.approved_cas({})
     with pytest.raises(ValueError, match="neither a SHA-256 fingerprint"):
         certs.approved_cas({"crypto_approved_cas": ["Region CA"]})

@@ -186,11 +186,12 @@ def test_the_walk_finds_a_task_that_ignores_waivers(tmp_path: Path) -> None:
 
 def test_site_loads_waivers_and_gates_changes_before_any_role() -> None:
     (play,) = yaml.safe_load((ROOT / "site.yml").read_text())
-    gate, waivers, show = play["pre_tasks"]
+    gate, waivers, inventory, show = play["pre_tasks"]
     assert gate["driftvakt_change_gate"] and gate["any_errors_fatal"] is True
     assert "path" in waivers["driftvakt_waivers"]
+    assert "path" in inventory["driftvakt_inventory_check"]  # test_inventory_check.py
     assert show["ansible.builtin.debug"]["msg"] == "{{ driftvakt_waiver_notes }}"
-    assert all(task["tags"] == ["always"] for task in (gate, waivers, show))
+    assert all(task["tags"] == ["always"] for task in (gate, waivers, inventory, show))
     cfg = (ROOT / "ansible.cfg").read_text()
     assert "callbacks_enabled = driftvakt_changes" in cfg
     assert "callback_plugins = plugins/callback" in cfg and "action_plugins = plugins/action" in cfg

@@ -272,7 +272,7 @@ def test_certificate_judgement_reads_the_store_as_documented() -> None:
     assert windows_crypto.judge_crypto_certificates_valid(load("compliant-2025.json"), missing) == [
         f"certificate {'00' * 20} is not in LocalMachine\\My"
     ]
-    with pytest.raises(ValueError, match="crypto_approved_cas"):
+    with pytest.raises(LookupError, match="crypto_approved_cas"):
         windows_crypto.judge_crypto_certificates_valid(
             good, {**HOSTVARS, "crypto_approved_cas": []}
         )

@@ -27,6 +27,18 @@ def cmd_audit(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_inventory(args: argparse.Namespace) -> int:
+    from driftvakt.audit import default_inventory
+    from driftvakt.precheck import run_inventory_check
+
+    return run_inventory_check(
+        inventory=args.inventory or default_inventory(),
+        limit=args.limit,
+        waivers_path=_optional_path(args.waivers),
+        project=Path.cwd(),
+    )
+
+
 def cmd_gate(args: argparse.Namespace) -> int:
     from driftvakt.gate import run_gate
 

@@ -73,6 +73,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     audit.set_defaults(func=auditing.cmd_audit)
 
+    inv = sub.add_parser("inventory", help="the inventory, read without contacting any host")
+    inv_sub = inv.add_subparsers(dest="inventory_command", required=True)
+    check = inv_sub.add_parser(
+        "check",
+        help="every host's variables against what the roles and checks need (one line each)",
+    )
+    check.add_argument(
+        "-i",
+        "--inventory",
+        default=None,
+        help="Ansible inventory (default: ansible.cfg's, as ansible-playbook)",
+    )
+    check.add_argument("-l", "--limit", default=None, help="Ansible host pattern")
+    check.add_argument(
+        "--waivers",
+        default=None,
+        help="waiver file (default: waivers.yml beside the inventory, if present)",
+    )
+    inv.set_defaults(func=auditing.cmd_inventory)
+
     drift = sub.add_parser("drift", help="what changed between runs")
     drift.add_argument("--since", default=None, help="a run id (prefix) or a duration (24h, 7d)")
     drift.add_argument("--store", default="var/driftvakt.db")
