@@ -119,3 +119,13 @@ def test_timesync_check_mode_does_not_wait_for_a_change_it_did_not_make() -> Non
     wait = _tasks("roles/timesync/tasks/windows/ntp_source_selected.yml")[-1]
     assert wait["until"].startswith("ansible_check_mode")
     assert "if ansible_check_mode" in wait["ansible.windows.win_shell"]
+
+
+def test_an_application_service_whose_account_changed_is_restarted() -> None:
+    """A service's new logon account applies at its next start: without a restart it runs on
+    as LocalSystem while the audit, reading the configured StartName, passes it."""
+    change, restart = _tasks("roles/services/tasks/windows/win_app_services_least_privilege.yml")
+    assert change["ansible.windows.win_service"]["username"].startswith("NT SERVICE\\")
+    registered = change["register"]
+    assert restart["ansible.windows.win_service"]["state"] == "restarted"
+    assert restart["loop"] == f"{{{{ {registered}.results | selectattr('changed') | list }}}}"

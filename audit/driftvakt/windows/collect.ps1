@@ -115,7 +115,7 @@ Add-ListSection 'updates' {
     # service costs this section only, not the whole collection (the batch has 600 s).
     # Categories are matched by CategoryID (ICategory.Name is localised); the deployment time
     # is UTC (IUpdate.LastDeploymentChangeTime).
-    $limit = 300
+    $limit = 240
     $search = [powershell]::Create().AddScript({
         $session = New-Object -ComObject Microsoft.Update.Session
         $found = $session.CreateUpdateSearcher().Search("IsInstalled=0 and IsHidden=0 and Type='Software'")
