@@ -84,35 +84,79 @@ def test_the_example_keeps_the_core_networking_rules_path_mtu_and_dhcp_need() ->
 # The controls' Windows tasks; guarded_change's arming of a rollback rightly skips in check mode.
 WINDOWS_TASK_FILES = sorted(
     str(p.relative_to(PROJECT))
-    for p in (PROJECT / "roles").glob("*/tasks/windows/*.yml")
+    for p in (PROJECT / "roles").glob("*/tasks/windows/**/*.yml")
     if p.parts[-4] != "guarded_change"
 )
 
-# Windows tasks that still skip in check mode instead of saying what would change (issue 16,
-# finding 8, not yet converted): each must move to a module that supports check mode or to
-# win_powershell with $Ansible.CheckMode, then leave this list.
-STILL_SKIPPED_IN_CHECK_MODE = {
-    "roles/crypto/tasks/windows/crypto_certificates_valid.yml",
-    "roles/crypto/tasks/windows/import_pfx.yml",
-    "roles/crypto/tasks/windows/win_schannel_ciphers.yml",
-    "roles/logging/tasks/windows/win_audit_policy.yml",
-    "roles/logging/tasks/windows/win_event_forwarding.yml",
-    "roles/remote_access/tasks/windows/win_rdp_nla_tls.yml",
-    "roles/remote_access/tasks/windows/win_winrm_https_only.yml",
-}
+
+def _flat(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found = []
+    for task in tasks:
+        found.append(task)
+        for part in ("block", "rescue", "always"):
+            found += _flat(task.get(part) or [])
+    return found
 
 
-@pytest.mark.parametrize("path", WINDOWS_TASK_FILES)
+def _conditions(task: dict[str, Any]) -> list[str]:
+    when = task.get("when", [])
+    return [str(w).strip() for w in (when if isinstance(when, list) else [when])]
+
+
+def _windows_guarded_firewall() -> list[dict[str, Any]]:
+    tasks = _flat(_tasks("roles/firewall/tasks/main.yml"))
+    return [t for t in tasks if "ansible_facts['os_family'] == 'Windows'" in _conditions(t)]
+
+
+@pytest.mark.parametrize("path", [*WINDOWS_TASK_FILES, "roles/firewall/tasks/main.yml"])
 def test_windows_changes_show_in_check_mode(path: str) -> None:
-    """No ``when: not ansible_check_mode``: --check --diff shows what would change."""
-    hides = "not ansible_check_mode" in (PROJECT / path).read_text()
-    assert hides == (path in STILL_SKIPPED_IN_CHECK_MODE), path
-    for task in _tasks(path):
+    """--check --diff shows what would change: a change made through win_powershell supports
+    ShouldProcess and honours $Ansible.CheckMode (the module skips any other script in check
+    mode); a task that must not run in check mode (a guarded change that drops the connection,
+    an import whose file --check did not copy) has a check-mode counterpart in the same file
+    that shows the change instead of a silent "skipped"."""
+    tasks = _windows_guarded_firewall() if path.endswith("main.yml") else _flat(_tasks(path))
+    hidden = [t["name"] for t in tasks if "not ansible_check_mode" in _conditions(t)]
+    shown = [t["name"] for t in tasks if "ansible_check_mode" in _conditions(t)]
+    assert not hidden or shown, f"{path}: skipped in check mode with nothing shown: {hidden}"
+    for task in tasks:
         script = (task.get("ansible.windows.win_powershell") or {}).get("script", "")
         reads = task.get("changed_when") in (False, "false") or task.get("check_mode") is False
         if script and not reads:
             # win_powershell skips a script in check mode unless it supports ShouldProcess.
             assert "SupportsShouldProcess" in script and "$Ansible.CheckMode" in script, task
+    assert not any(
+        "ansible.windows.win_shell" in t
+        and "changed_when" in t
+        and t["changed_when"] not in (False, "false")
+        for t in tasks
+    ), path
+
+
+def test_guarded_changes_are_previewed_with_their_apply_tasks() -> None:
+    for path, apply in (
+        (
+            "roles/remote_access/tasks/windows/win_rdp_nla_tls.yml",
+            "windows/apply/win_rdp_nla_tls.yml",
+        ),
+        (
+            "roles/remote_access/tasks/windows/win_winrm_https_only.yml",
+            "windows/apply/win_winrm_https_only.yml",
+        ),
+    ):
+        tasks = _tasks(path)
+        guarded = next(t for t in tasks if "ansible.builtin.include_role" in t)
+        preview = next(t for t in tasks if "ansible.builtin.include_tasks" in t)
+        assert guarded["vars"]["guarded_change_apply_tasks"] == apply
+        assert preview["ansible.builtin.include_tasks"]["file"].endswith(f"/tasks/{apply}")
+        assert _conditions(preview) == ["ansible_check_mode"]
+    firewall = _windows_guarded_firewall()
+    guarded = next(t for t in firewall if "ansible.builtin.include_role" in t)
+    preview = next(t for t in firewall if "ansible.builtin.include_tasks" in t)
+    assert (
+        preview["ansible.builtin.include_tasks"]["file"]
+        == guarded["vars"]["guarded_change_apply_tasks"]
+    )
 
 
 def test_timesync_check_mode_does_not_wait_for_a_change_it_did_not_make() -> None:
