@@ -286,7 +286,8 @@ def test_certificate_judgement_reads_the_store_as_documented() -> None:
 def test_security_updates_are_known_by_category_id_in_any_ui_language() -> None:
     """ICategory.Name follows the session's language: a Swedish host names Security Updates
     differently. Microsoft Learn, "WSUS Classification GUIDs": "SecurityUpdates |
-    0FA1201D-4330-4FA8-8AE9-B877473B6441", "CriticalUpdates | E6CF1350-C01B-414D-A61F-263D14D133B4"."""
+    0FA1201D-4330-4FA8-8AE9-B877473B6441", "CriticalUpdates |
+    E6CF1350-C01B-414D-A61F-263D14D133B4"."""
     facts = load("compliant-2022.json")
     facts["collected"] = "2025-06-20T17:00:00.0000000Z"  # ten days after the release
     update = facts["updates"][1]
