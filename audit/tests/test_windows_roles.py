@@ -173,3 +173,28 @@ def test_an_application_service_whose_account_changed_is_restarted() -> None:
     registered = change["register"]
     assert restart["ansible.windows.win_service"]["state"] == "restarted"
     assert restart["loop"] == f"{{{{ {registered}.results | selectattr('changed') | list }}}}"
+
+
+def test_the_administrators_guard_resolves_every_account_form_on_the_host() -> None:
+    """The management account must stay in Administrators (``state: pure`` removes the rest).
+    Comparing ansible_user's text with windows_local_admins refused ``.\\svc-ansible`` or
+    ``HOST\\svc-ansible`` against ``svc-ansible`` and matched a UPN by its short name alone; the
+    host now resolves both sides to SIDs."""
+    path = "roles/accounts/tasks/windows/win_local_admins_approved.yml"
+    tasks = _tasks(path)
+    read = next(t for t in tasks if "ansible.windows.win_powershell" in t)
+    script = read["ansible.windows.win_powershell"]["script"]
+    assert "WindowsIdentity]::GetCurrent()" in script
+    assert "NTAccount($account)).Translate(" in script
+    assert read["check_mode"] is False  # a read: it runs in --check too
+    guard = next(
+        t for t in tasks if "me_sid" in str(t.get("ansible.builtin.assert", {}).get("that"))
+    )
+    assert (
+        f"{read['register']}.output[0].me_sid in {read['register']}.output[0].sids"
+        in guard["ansible.builtin.assert"]["that"]
+    )
+    assert "ansible_user" not in str(guard["ansible.builtin.assert"]["that"])
+    change = next(t for t in tasks if "ansible.windows.win_group_membership" in t)
+    assert tasks.index(guard) < tasks.index(change)
+    assert change["ansible.windows.win_group_membership"]["state"] == "pure"
