@@ -99,9 +99,10 @@ def _check_shape(name: str, value: Any) -> None:
     if name in LISTS:
         _check_list(f"'{name}'", value, *LISTS[name])
         return
-    fields = {k.split(".", 1)[1]: v for k, v in LISTS.items() if k.split(".", 1)[0] == name}
-    if fields and not isinstance(value, dict):
+    # Every other section is one object: a script block that emitted two objects would be a list.
+    if not isinstance(value, dict):
         raise FactsUnavailable(f"the collection's '{name}' is {_kind(value)}, not an object")
+    fields = {k.split(".", 1)[1]: v for k, v in LISTS.items() if k.split(".", 1)[0] == name}
     for field, (item, inner) in fields.items():
         _check_list(f"'{name}.{field}'", value.get(field), item, inner)
 

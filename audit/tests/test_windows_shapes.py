@@ -270,6 +270,26 @@ def test_an_unrolled_list_is_an_error_for_every_judge_that_reads_it(where: str, 
         assert label
 
 
+OBJECT_SECTIONS = sorted(
+    k
+    for k in load("lists-many.json")
+    if not k.startswith("_") and k not in LISTS and k not in ("schema", "collected", "errors")
+)
+
+
+@pytest.mark.parametrize("name", OBJECT_SECTIONS)
+def test_a_section_that_is_not_one_object_is_an_error(name: str) -> None:
+    """A section's script block that emitted two objects gives a list where the judges read an
+    object: an error for every judge that reads it, never an AttributeError."""
+    readers = _readers(name)
+    assert readers, f"no judge reads {name}"
+    facts = load("lists-many.json")
+    facts[name] = [facts[name], facts[name]]
+    for cid in readers:
+        with pytest.raises(FactsUnavailable, match=rf"'{name}' is a list, not an object"):
+            JUDGES[cid](facts, HOSTVARS)
+
+
 def test_the_error_names_the_list_and_what_to_do() -> None:
     facts = load("lists-many.json")
     facts["certificates"] = facts["certificates"][0]
