@@ -70,6 +70,9 @@ def test_updates_are_installed_by_category_id_not_by_localised_name() -> None:
     assert "CategoryIDs contains" in search["ansible.windows.win_powershell"]["script"]
     assert install["ansible.windows.win_updates"]["category_names"] == "*"
     assert "accept_list" in install["ansible.windows.win_updates"]
+    # win_updates matches accept_list entries as regular expressions (-imatch): anchored KBs.
+    assert "$entry -imatch $matchEntry" in updates_ps
+    assert "'^KB' + $_ + '$'" in search["ansible.windows.win_powershell"]["script"]
 
 
 def test_the_example_keeps_the_core_networking_rules_path_mtu_and_dhcp_need() -> None:
