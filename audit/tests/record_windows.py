@@ -143,16 +143,19 @@ def as_fixture(facts: dict[str, Any], about: str, recorded: dict[str, Any]) -> d
 
 
 def _collect_over_winrm(inventory: str, host: str) -> tuple[int, str, str]:
-    from driftvakt.collect import _transport
+    from driftvakt.collect import WINDOWS_CONNECTIONS, _transport
+    from driftvakt.errors import DriftvaktError
     from driftvakt.inventory import targets
     from driftvakt.windows import collect_command
 
     found = [t for t in targets(inventory, host) if t.name == host]
-    if not found:
-        raise SystemExit(f"record_windows: {host} is not in {inventory}")
+    if not found or found[0].connection not in WINDOWS_CONNECTIONS:
+        raise SystemExit(f"record_windows: {host} is not a WinRM host of {inventory}")
     transport = _transport(found[0], 20)
     try:
         output = transport.run_batch([collect_command()])[collect_command()]
+    except DriftvaktError as exc:
+        raise SystemExit(f"record_windows: {exc} (or record with --from-file)") from exc
     finally:
         transport.close()
     return (

@@ -109,3 +109,46 @@ def test_the_fixture_format_matches_the_repo_fixtures() -> None:
     shipped = json.loads((FIXTURES / "compliant-2022.json").read_text())
     made = as_fixture({k: v for k, v in shipped.items() if not k.startswith("_")}, "x", {})
     assert made["_documentation"] == shipped["_documentation"]
+
+
+def test_recording_over_winrm_uses_the_audits_transport_for_one_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    from driftvakt import collect as collect_module
+    from driftvakt.transport import Output, Unreachable
+    from driftvakt.windows import collect_command
+
+    inventory = tmp_path / "hosts.yml"
+    hosts = {
+        "win01": {"ansible_host": "192.0.2.10", "ansible_connection": "winrm"},
+        "deb01": {"ansible_host": "192.0.2.11"},
+    }
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    batches: list[list[str]] = []
+    answer = (FIXTURES / "compliant-2022.json").read_bytes()
+
+    class FakeWinRm:
+        fail = False
+
+        def run_batch(self, commands: list[str]) -> dict[str, Output]:
+            batches.append(commands)
+            if self.fail:
+                raise Unreachable("win01: unreachable at 192.0.2.10:5986 over WinRM (timed out)")
+            return {c: Output(0, answer, b"") for c in commands}
+
+        def close(self) -> None:
+            pass
+
+    fake = FakeWinRm()
+    monkeypatch.setattr(collect_module, "_transport", lambda target, timeout: fake)
+    out = tmp_path / "recorded.json"
+    assert main(["-i", str(inventory), "--host", "win01", "--out", str(out)]) == 0
+    assert batches == [[collect_command()]]
+    assert json.loads(out.read_text())["_recorded"]["how"].endswith("WinRM transport")
+    with pytest.raises(SystemExit, match="deb01 is not a WinRM host"):
+        main(["-i", str(inventory), "--host", "deb01", "--out", str(out)])
+    fake.fail = True
+    with pytest.raises(SystemExit, match=r"unreachable at .* \(or record with --from-file\)"):
+        main(["-i", str(inventory), "--host", "win01", "--out", str(out)])
