@@ -48,13 +48,74 @@ def windows_facts(host: Any) -> Facts:
     return parse_collection(str(result.stdout))
 
 
+# Every list collect.ps1 writes, by where it is ("section" or "section.Field"), with the type of
+# its items and the lists inside each item (field -> item type). PowerShell unrolls a pipeline's
+# output (no item: $null, one item: the bare item), so collect.ps1 builds each of these with @()
+# and ConvertTo-Json writes a JSON array even for none or one; test_windows_shapes.py checks the
+# script against this table, and section() refuses any other shape as an error.
+LISTS: dict[str, tuple[type, dict[str, type]]] = {
+    "services": (dict, {}),
+    "updates": (dict, {"KBArticleIDs": str, "Categories": str, "CategoryIDs": str}),
+    "processes": (dict, {}),
+    "certificates": (dict, {"Chain": dict, "ChainStatus": str}),
+    "firewall.Profiles": (dict, {}),
+    "firewall.InboundAllowRules": (dict, {"LocalPort": str, "RemoteAddress": str}),
+    "accounts.Administrators": (dict, {}),
+    "accounts.Users": (dict, {}),
+    "winrm.Listeners": (dict, {}),
+    "schannel.CipherSuites": (str, {}),
+    "audit.Subcategories": (dict, {}),
+    "eventlog.SubscriptionManagers": (str, {}),
+    "eventlog.EventLogReaders": (str, {}),
+    "software.Installed": (dict, {}),
+    "software.PluginPaths": (str, {}),
+}
+
+JSON_TYPE = {dict: "an object", list: "a list", str: "a string", type(None): "null"}
+
+
+def _kind(value: Any) -> str:
+    return JSON_TYPE.get(type(value), type(value).__name__)
+
+
+def _check_list(where: str, value: Any, item: type, inner: dict[str, type]) -> None:
+    """``value`` is a list of ``item``s whose inner lists are lists too, or FactsUnavailable."""
+    if not isinstance(value, list):
+        raise FactsUnavailable(
+            f"the collection's {where} is {_kind(value)}, not a list: PowerShell unrolled it "
+            "(a collect.ps1 list not built with @()); re-run with this version's collect.ps1"
+        )
+    for index, entry in enumerate(value):
+        if not isinstance(entry, item):
+            raise FactsUnavailable(
+                f"the collection's {where}[{index}] is {_kind(entry)}, expected {JSON_TYPE[item]}"
+            )
+        fields: dict[str, Any] = entry if isinstance(entry, dict) else {}
+        for field, field_item in inner.items():
+            _check_list(f"{where}[{index}].{field}", fields.get(field), field_item, {})
+
+
+def _check_shape(name: str, value: Any) -> None:
+    if name in LISTS:
+        _check_list(f"'{name}'", value, *LISTS[name])
+        return
+    # Every other section is one object: a script block that emitted two objects would be a list.
+    if not isinstance(value, dict):
+        raise FactsUnavailable(f"the collection's '{name}' is {_kind(value)}, not an object")
+    fields = {k.split(".", 1)[1]: v for k, v in LISTS.items() if k.split(".", 1)[0] == name}
+    for field, (item, inner) in fields.items():
+        _check_list(f"'{name}.{field}'", value.get(field), item, inner)
+
+
 def section(facts: Facts, name: str) -> Any:
-    """One section of the collection; FactsUnavailable if the host could not read it."""
+    """One section of the collection; FactsUnavailable if the host could not read it or it is
+    not in the shape collect.ps1 writes (LISTS)."""
     error = (facts.get("errors") or {}).get(name)
     if error:
         raise FactsUnavailable(f"the host could not read '{name}': {error}")
     if name not in facts or facts[name] is None:
         raise FactsUnavailable(f"the collection has no '{name}' section")
+    _check_shape(name, facts[name])
     return facts[name]
 
 

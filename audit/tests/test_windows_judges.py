@@ -173,7 +173,12 @@ def test_approved_remote_software_is_allowed_and_the_rest_found_everywhere() -> 
 def test_remote_software_is_recognised_by_its_service(
     service: dict[str, Any], product: str | None
 ) -> None:
-    facts = {"services": [service], "software": {"Installed": []}, "processes": [], "errors": {}}
+    facts = {
+        "services": [service],
+        "software": {"Installed": [], "PluginPaths": []},
+        "processes": [],
+        "errors": {},
+    }
     problems = windows_remote_software.judge_win_unapproved_remote_software_absent(facts, {})
     assert (f"({product}):" in problems[0]) if product else problems == []
 
@@ -276,3 +281,28 @@ def test_certificate_judgement_reads_the_store_as_documented() -> None:
         windows_crypto.judge_crypto_certificates_valid(
             good, {**HOSTVARS, "crypto_approved_cas": []}
         )
+
+
+def test_security_updates_are_known_by_category_id_in_any_ui_language() -> None:
+    """ICategory.Name follows the session's language: a Swedish host names Security Updates
+    differently. Microsoft Learn, "WSUS Classification GUIDs": "SecurityUpdates |
+    0FA1201D-4330-4FA8-8AE9-B877473B6441", "CriticalUpdates |
+    E6CF1350-C01B-414D-A61F-263D14D133B4"."""
+    facts = load("compliant-2022.json")
+    facts["collected"] = "2025-06-20T17:00:00.0000000Z"  # ten days after the release
+    update = facts["updates"][1]
+    update.update(
+        MsrcSeverity="Important",
+        Categories=["Säkerhetsuppdateringar"],
+        CategoryIDs=["0FA1201D-4330-4FA8-8AE9-B877473B6441"],
+    )
+    assert "KB5060526" in windows_patching.judge_win_updates_critical_48h(facts, HOSTVARS)[0]
+    update.update(
+        Categories=["Kritiska uppdateringar"], CategoryIDs=[windows_patching.CRITICAL_UPDATES]
+    )
+    assert windows_patching.judge_win_updates_critical_48h(facts, HOSTVARS)
+    # The English name alone no longer decides: a definition update named "Security Updates".
+    update.update(
+        Categories=["Security Updates"], CategoryIDs=["e0789628-ce08-4437-be74-2495b842f43b"]
+    )
+    assert windows_patching.judge_win_updates_critical_48h(facts, HOSTVARS) == []

@@ -55,6 +55,7 @@ STATE = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Do
 class WinRmLike(BaseHTTPRequestHandler):
     mode = "ok"  # ok | fault | hang
     stdin: bytes = b""
+    command: str = ""  # the last Command request, as sent
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -88,6 +89,7 @@ class WinRmLike(BaseHTTPRequestHandler):
         if verb == "Create":
             body = '<w:SelectorSet><w:Selector Name="ShellId">SHELL-1</w:Selector></w:SelectorSet>'
         elif verb == "Command":
+            type(self).command = request
             body = "<rsp:CommandResponse><rsp:CommandId>CMD-1</rsp:CommandId></rsp:CommandResponse>"
         elif verb == "Send":
             stream = re.search(r"<rsp:Stream[^>]*>([^<]*)</rsp:Stream>", request)
@@ -161,7 +163,7 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Pa
 
 @pytest.fixture(autouse=True)
 def _reset() -> None:
-    WinRmLike.mode, WinRmLike.stdin = "ok", b""
+    WinRmLike.mode, WinRmLike.stdin, WinRmLike.command = "ok", b"", ""
 
 
 def transport(
@@ -318,3 +320,73 @@ def test_basic_auth_over_http_is_refused_unless_the_host_opts_in() -> None:
     assert (allowed.scheme, allowed.auth) == ("http", "basic")
     ntlm = _plain_http(ansible_winrm_transport="ntlm")  # NTLM over HTTP encrypts the messages
     assert ntlm.auth == "ntlm"
+
+
+def test_the_driver_goes_through_stdin_with_console_mode_off(endpoint: tuple[int, Path]) -> None:
+    """ansible-core's winrm connection runs a command whose stdin it streams with
+    ``console_mode_stdin=(stdin_iterator is None)``, i.e. off; pywinrm's default is on."""
+    import inspect
+
+    from ansible.plugins.connection import winrm as ansible_winrm
+
+    assert "console_mode_stdin=(stdin_iterator is None)" in inspect.getsource(ansible_winrm)
+    port, cert = endpoint
+    t = transport(port, ansible_winrm_ca_trust_path=str(cert))
+    t.run_batch([collect_command()])
+    t.close()
+    option = re.search(r'Name="WINRS_CONSOLEMODE_STDIN">(\w+)<', WinRmLike.command)
+    assert option and option.group(1) == "FALSE"
+
+
+def _certificate_auth(**extra: Any) -> WinRmTransport:
+    variables = {"ansible_winrm_transport": "certificate", **extra}
+    target = Target("w", "192.0.2.9", 5986, None, None, "winrm", False, "", None, None, variables)
+    return WinRmTransport(target, 20)
+
+
+def test_certificate_authentication_passes_the_client_certificate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It named the transport but never gave pywinrm the certificate files."""
+    from driftvakt.transport import winrm as module
+
+    seen: dict[str, Any] = {}
+
+    def protocol(endpoint: str, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(module, "Protocol", protocol)
+    t = _certificate_auth(
+        ansible_winrm_cert_pem="/etc/driftvakt/audit.pem",
+        ansible_winrm_cert_key_pem="/etc/driftvakt/audit.key",
+    )
+    with pytest.raises(TransportError):
+        t.connect()
+    assert (seen["transport"], seen["cert_pem"], seen["cert_key_pem"]) == (
+        "certificate",
+        "/etc/driftvakt/audit.pem",
+        "/etc/driftvakt/audit.key",
+    )
+
+
+@pytest.mark.fault(
+    "input",
+    "WinRM certificate authentication without ansible_winrm_cert_pem/ansible_winrm_cert_key_pem",
+    "that host `error` naming both variables (was: pywinrm asked to authenticate without them)",
+)
+def test_certificate_authentication_without_its_files_is_one_line() -> None:
+    with pytest.raises(TransportError, match=r"^w: WinRM certificate authentication needs "):
+        _certificate_auth(ansible_winrm_cert_pem="/etc/driftvakt/audit.pem")
+
+
+def test_every_documented_authentication_is_installed() -> None:
+    """pip install of the product brings what kerberos and credssp need (pywinrm's extras)."""
+    import tomllib
+
+    import winrm.transport
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    pinned = [d for d in project["project"]["dependencies"] if d.startswith("pywinrm")]
+    assert pinned and pinned[0].startswith("pywinrm[kerberos,credssp]")
+    assert winrm.transport.HAVE_KERBEROS and winrm.transport.HAVE_CREDSSP

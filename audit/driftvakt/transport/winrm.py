@@ -5,8 +5,11 @@ Settings come from the host's Ansible variables, as Ansible's winrm connection r
 ``ansible_winrm_scheme``/``ansible_port`` (default https on 5986),
 ``ansible_winrm_server_cert_validation`` (default ``validate``; ``ignore`` is honoured but
 logged as a warning for every host), ``ansible_winrm_ca_trust_path``,
-``ansible_winrm_read_timeout_sec``/``ansible_winrm_operation_timeout_sec`` and
-``ansible_winrm_message_encryption``.
+``ansible_winrm_read_timeout_sec``/``ansible_winrm_operation_timeout_sec``,
+``ansible_winrm_message_encryption``, for ``certificate`` the client certificate and key
+(``ansible_winrm_cert_pem``, ``ansible_winrm_cert_key_pem``) and for ``kerberos``
+``ansible_winrm_kerberos_delegation``/``ansible_winrm_kerberos_hostname_override`` (Kerberos
+uses the ticket cache: kinit, or a keytab through KRB5_CLIENT_KTNAME).
 
 A batch is one remote process: ``powershell.exe -EncodedCommand`` with a tiny bootstrap that
 reads a driver script from stdin (stdin has no command-line length limit), and the driver runs
@@ -149,6 +152,7 @@ class WinRmTransport:
         operation = int(v.get("ansible_winrm_operation_timeout_sec") or self.read_timeout - 1)
         self.operation_timeout = max(1, min(operation, self.read_timeout - 1))
         self.budget = float(v.get("driftvakt_winrm_batch_timeout") or COLLECT_BUDGET + timeout)
+        self.auth_options = _auth_options(target.name, self.auth, v)
         self._protocol: Protocol | None = None
         self._shell: str | None = None
 
@@ -216,6 +220,7 @@ class WinRmTransport:
                     read_timeout_sec=self.read_timeout,
                     operation_timeout_sec=self.operation_timeout,
                     message_encryption=self.encryption,  # type: ignore[arg-type]
+                    **self.auth_options,
                 )
                 self._shell = protocol.open_shell(codepage=UTF8, noprofile=True)
         except Exception as exc:
@@ -232,7 +237,11 @@ class WinRmTransport:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                command = protocol.run_command(shell, "powershell.exe", bootstrap_arguments())
+                # The driver streams in on stdin: console mode off, as ansible-core's winrm
+                # connection does when it sends stdin (console_mode_stdin=(stdin_iterator is None)).
+                command = protocol.run_command(
+                    shell, "powershell.exe", bootstrap_arguments(), console_mode_stdin=False
+                )
                 protocol.send_command_input(
                     shell, command, driver(commands).encode("ascii"), end=True
                 )
@@ -266,6 +275,30 @@ class WinRmTransport:
                     protocol.close_shell(shell)
             except Exception as exc:  # closing is best effort; the results are in
                 LOG.debug("%s: closing the WinRM shell failed: %s", self.target.name, exc)
+
+
+def _auth_options(name: str, auth: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """The pywinrm arguments an authentication needs beyond user and password, from the same
+    ansible_winrm_* variables Ansible's winrm connection passes on."""
+    if auth == "certificate":
+        cert, key = (
+            variables.get("ansible_winrm_cert_pem"),
+            variables.get("ansible_winrm_cert_key_pem"),
+        )
+        if not cert or not key:
+            raise HostConfigError(
+                f"{name}: WinRM certificate authentication needs ansible_winrm_cert_pem and "
+                "ansible_winrm_cert_key_pem (the client certificate and its key, PEM files)"
+            )
+        return {"cert_pem": str(cert), "cert_key_pem": str(key)}
+    if auth == "kerberos":
+        options: dict[str, Any] = {
+            "kerberos_delegation": _allowed(variables, "ansible_winrm_kerberos_delegation")
+        }
+        if override := variables.get("ansible_winrm_kerberos_hostname_override"):
+            options["kerberos_hostname_override"] = str(override)
+        return options
+    return {}
 
 
 def _short(exc: BaseException) -> str:

@@ -13,6 +13,7 @@ $facts = [ordered]@{
 }
 
 function Add-Section {
+    # A section that is one object (an ordered dictionary).
     param([string]$Name, [scriptblock]$Read)
     try {
         $facts[$Name] = & $Read
@@ -21,10 +22,32 @@ function Add-Section {
     }
 }
 
+function Add-ListSection {
+    # A section that is a list. PowerShell unrolls what a script block emits: no item would
+    # be $null and one item the bare item, so @() collects them into an array that
+    # ConvertTo-Json always writes as a JSON array ([] for none, [x] for one). Every list inside
+    # a section is likewise an @() expression (tests/windows_facts.py LISTS; test_windows_shapes.py).
+    param([string]$Name, [scriptblock]$Read)
+    try {
+        $facts[$Name] = @(& $Read)
+    } catch {
+        $facts.errors[$Name] = $_.Exception.Message
+    }
+}
+
 function Get-Iso {
+    # A local time (Kind Local, as .NET and CIM give them) as ISO 8601 UTC.
     param($Value)
     if ($null -eq $Value) { return $null }
     return ([datetime]$Value).ToUniversalTime().ToString('o')
+}
+
+function Get-UtcIso {
+    # A time that already is UTC but reaches PowerShell without a Kind (a COM DATE):
+    # ToUniversalTime() would shift it by the host's offset.
+    param($Value)
+    if ($null -eq $Value) { return $null }
+    return [datetime]::SpecifyKind([datetime]$Value, [DateTimeKind]::Utc).ToString('o')
 }
 
 function Get-RegValues {
@@ -59,7 +82,7 @@ Add-Section 'os' {
     }
 }
 
-Add-Section 'services' {
+Add-ListSection 'services' {
     @(Get-CimInstance -ClassName Win32_Service | ForEach-Object {
         [ordered]@{
             Name        = $_.Name
@@ -74,28 +97,51 @@ Add-Section 'services' {
 
 Add-Section 'time' {
     $p = Get-RegValues 'HKLM:\SYSTEM\CurrentControlSet\Services\W32Time\Parameters' @('NtpServer', 'Type')
-    $source = (& w32tm.exe /query /source 2>&1 | Out-String).Trim()
+    # Windows PowerShell 5.1 turns a native program's stderr, redirected with 2>&1, into error
+    # records, and under 'Stop' the first one would end the section: 'Continue' in this scope.
+    $ErrorActionPreference = 'Continue'
+    $lines = @(& w32tm.exe /query /source 2>&1 | ForEach-Object { [string]$_ })
+    $rc = $LASTEXITCODE
     [ordered]@{
         NtpServer = $p.NtpServer
         Type      = $p.Type
-        Source    = $source
-        SourceRc  = $LASTEXITCODE
+        Source    = ($lines -join "`n").Trim()
+        SourceRc  = $rc
     }
 }
 
-Add-Section 'updates' {
-    $session = New-Object -ComObject Microsoft.Update.Session
-    $searcher = $session.CreateUpdateSearcher()
-    $found = $searcher.Search("IsInstalled=0 and IsHidden=0 and Type='Software'")
-    @($found.Updates | ForEach-Object {
-        [ordered]@{
-            Title                    = $_.Title
-            KBArticleIDs             = @($_.KBArticleIDs)
-            MsrcSeverity             = $_.MsrcSeverity
-            Categories               = @($_.Categories | ForEach-Object { $_.Name })
-            LastDeploymentChangeTime = Get-Iso $_.LastDeploymentChangeTime
+Add-ListSection 'updates' {
+    # The search runs in a runspace of its own, limited to $limit seconds, so one slow update
+    # service costs this section only, not the whole collection (the batch has 600 s).
+    # Categories are matched by CategoryID (ICategory.Name is localised); the deployment time
+    # is UTC (IUpdate.LastDeploymentChangeTime).
+    $limit = 240
+    $search = [powershell]::Create().AddScript({
+        $session = New-Object -ComObject Microsoft.Update.Session
+        $found = $session.CreateUpdateSearcher().Search("IsInstalled=0 and IsHidden=0 and Type='Software'")
+        foreach ($u in $found.Updates) {
+            [ordered]@{
+                Title                    = $u.Title
+                KBArticleIDs             = @($u.KBArticleIDs | ForEach-Object { [string]$_ })
+                MsrcSeverity             = $u.MsrcSeverity
+                Categories               = @($u.Categories | ForEach-Object { [string]$_.Name })
+                CategoryIDs              = @($u.Categories | ForEach-Object { [string]$_.CategoryID })
+                LastDeploymentChangeTime = $u.LastDeploymentChangeTime
+            }
         }
     })
+    $pending = $search.BeginInvoke()
+    if (-not $pending.AsyncWaitHandle.WaitOne([timespan]::FromSeconds($limit))) {
+        [void]$search.BeginStop($null, $null)
+        throw "the Windows Update search did not finish within $limit s (update service slow or unreachable)"
+    }
+    $items = @($search.EndInvoke($pending))
+    if ($search.Streams.Error.Count -gt 0) { throw $search.Streams.Error[0].Exception }
+    foreach ($item in $items) {
+        $update = $item.PSObject.BaseObject  # the runspace hands back wrapped dictionaries
+        $update['LastDeploymentChangeTime'] = Get-UtcIso $update['LastDeploymentChangeTime']
+        $update
+    }
 }
 
 Add-Section 'defender' {
@@ -152,7 +198,6 @@ Add-Section 'firewall' {
 
 Add-Section 'accounts' {
     $group = Get-LocalGroup -SID 'S-1-5-32-544'
-    $members = $null
     try {
         $members = @(Get-LocalGroupMember -SID 'S-1-5-32-544' | ForEach-Object {
             [ordered]@{
@@ -163,16 +208,23 @@ Add-Section 'accounts' {
             }
         })
     } catch {
-        # Get-LocalGroupMember fails on an unresolvable member; ADSI lists them all.
+        # Get-LocalGroupMember fails on an unresolvable member; ADSI lists them all. An ADsPath
+        # is WinNT://DOMAIN/name for a domain member and WinNT://DOMAIN/COMPUTER/name for a
+        # local one: the name is its last two parts (DOMAIN\name, COMPUTER\name), the SID
+        # tells local (the machine's own prefix) from domain.
         $adsi = [ADSI]("WinNT://./" + $group.Name + ",group")
+        $machine = (Get-LocalUser | Select-Object -First 1).SID.AccountDomainSid
         $members = @($adsi.Invoke('Members') | ForEach-Object {
             $path = $_.GetType().InvokeMember('ADsPath', 'GetProperty', $null, $_, $null)
             $sidBytes = $_.GetType().InvokeMember('objectSid', 'GetProperty', $null, $_, $null)
+            $sid = New-Object System.Security.Principal.SecurityIdentifier($sidBytes, 0)
+            $parts = @(($path -replace '^WinNT://', '') -split '/')
+            $source = if ($null -ne $machine -and $sid.AccountDomainSid -eq $machine) { 'Local' } else { 'Unknown' }
             [ordered]@{
-                Name            = ($path -replace '^WinNT://', '' -replace '/', '\')
-                SID             = (New-Object System.Security.Principal.SecurityIdentifier($sidBytes, 0)).Value
+                Name            = ($parts | Select-Object -Last 2) -join '\'
+                SID             = $sid.Value
                 ObjectClass     = $_.GetType().InvokeMember('Class', 'GetProperty', $null, $_, $null)
-                PrincipalSource = 'Unknown'
+                PrincipalSource = $source
             }
         })
     }
@@ -351,13 +403,13 @@ Add-Section 'locale' {
     }
 }
 
-Add-Section 'processes' {
+Add-ListSection 'processes' {
     @(Get-CimInstance -ClassName Win32_Process | ForEach-Object {
         [ordered]@{ Name = $_.Name; ExecutablePath = $_.ExecutablePath }
     })
 }
 
-Add-Section 'certificates' {
+Add-ListSection 'certificates' {
     # Every certificate in LocalMachine\My with its chain as Windows builds it (revocation of
     # the end certificate checked online, at most 5 s per certificate). The checks pick the
     # inventory's certificates (crypto_certificates) by thumbprint or subject.
@@ -396,3 +448,7 @@ Add-Section 'certificates' {
 }
 
 $facts | ConvertTo-Json -Depth 8 -Compress
+# The collection succeeded once the JSON is out; a native program's exit code (auditpol,
+# secedit, w32tm) belongs to its section, not to the run, which the driver reports by
+# LASTEXITCODE.
+$global:LASTEXITCODE = 0
