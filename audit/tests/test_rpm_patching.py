@@ -9,6 +9,7 @@ through Debian's dnf 4.14 (``--installroot``) or zypper 1.14 (``--root``), see r
 from __future__ import annotations
 
 import datetime
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,32 @@ def test_the_repositories_carry_what_the_caller_set(tmp_path: Path) -> None:
 
 def _when(hours: int = 0) -> datetime.datetime:
     return datetime.datetime(2026, 12, 1, 10 + hours, tzinfo=datetime.UTC)
+
+
+def test_rpm_host_is_prepared_as_its_kind(tmp_path: Path) -> None:
+    """What `lab up --rpm` writes into a target's root before boot (booted in test_lab_rpm.py)."""
+    from driftvakt.lab import LabConfig, rpm_host
+
+    cfg = LabConfig("rpmunit", tmp_path)
+    hosts = cfg.targets(2)
+    assert [rpm_host.kind_of(h) for h in hosts] == ["redhat", "suse"]
+    for host in hosts:
+        root = tmp_path / host.name
+        for client in ("usr/bin/dnf", "usr/bin/dnf-3", "usr/bin/zypper"):
+            (root / client).parent.mkdir(parents=True, exist_ok=True)
+            (root / client).write_text("")
+        (root / "etc/zypp").mkdir(parents=True)
+        (root / "etc/zypp/zypp.conf").write_text("[main]\n# repo.refresh.delay = 10\n")
+        rpm_host.prepare(cfg, host, root)
+        query = ["rpm", "--root", str(root), "--dbpath", rpm_repos.RPMDB, "-q", rpm_repos.CANARY]
+        done = subprocess.run(query, capture_output=True, text=True, check=True)
+        assert done.stdout.strip() == "driftvakt-lab-canary-1.0-1.noarch"
+        assert (root / "etc/rpm/macros").read_text() == "%_dbpath /var/lib/rpm\n"
+        url = f"baseurl=http://{cfg.services_host().address}/rpm/{rpm_host.kind_of(host)}"
+        if rpm_host.kind_of(host) == "redhat":
+            assert not (root / "usr/bin/zypper").exists() and (root / "usr/bin/dnf").exists()
+            assert url in (root / "etc/yum.repos.d/driftvakt-lab.repo").read_text()
+        else:
+            assert not (root / "usr/bin/dnf").exists() and (root / "usr/bin/zypper").exists()
+            assert url in (root / "etc/zypp/repos.d/driftvakt-lab.repo").read_text()
+            assert (root / "etc/zypp/zypp.conf").read_text().endswith("repo.refresh.delay = 0\n")
