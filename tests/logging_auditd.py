@@ -68,6 +68,16 @@ def parse_audit_rules(text: str) -> list[AuditRule]:
     return rules
 
 
+# "-a task,never" (auditctl -l shows it as "-a never,task"): no task gets an audit context, so no
+# syscall rule or watch ever fires, whatever follows it. SUSE ships it in rules.d/audit.rules.
+SUPPRESS_ALL = re.compile(r"^\s*-a\s+(?:task,never|never,task)\s*(?:#.*)?$")
+
+
+def suppressing_rules(text: str) -> list[str]:
+    """The lines of a rules file or ``auditctl -l`` that switch all syscall auditing off."""
+    return [line.strip() for line in text.splitlines() if SUPPRESS_ALL.match(line)]
+
+
 # What the baseline requires auditd to record: (what, predicate over a rule).
 ACCOUNT_FILES = ("/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow")
 

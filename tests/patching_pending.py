@@ -147,6 +147,19 @@ class SusePatch:
     summary: str
 
 
+def xml_errors(text: str) -> list[str]:
+    """The error messages in zypper's XML output ([] when it is not zypper's XML)."""
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        return []
+    try:
+        root = ET.fromstring(text)  # noqa: S314  (no DTD, see parse_zypper_patches)
+    except ET.ParseError:
+        return []
+    return [
+        " ".join((m.text or "").split()) for m in root.iter("message") if m.get("type") == "error"
+    ]
+
+
 def parse_zypper_patches(xml_text: str) -> list[SusePatch]:
     """``zypper --xmlout list-patches`` -> its patches (an error message raises)."""
     # zypper writes no DTD; refusing one keeps entity expansion from a tampered host out.
@@ -156,9 +169,15 @@ def parse_zypper_patches(xml_text: str) -> list[SusePatch]:
         root = ET.fromstring(xml_text)  # noqa: S314  (no DTD, see above)
     except ET.ParseError as exc:
         raise ValueError(f"zypper's XML output cannot be read ({exc})") from exc
-    errors = [m.text or "" for m in root.iter("message") if m.get("type") == "error"]
+    errors = xml_errors(xml_text)
     if errors:
-        raise RuntimeError(f"zypper: {' '.join(e.strip() for e in errors)}")
+        raise RuntimeError(f"zypper: {' '.join(errors)}")
+    if any(a.get("status") == "no-update-repositories" for a in root.iter("appletinfo")):
+        # zypper 1.14's word for "no enabled repository carries patches (updateinfo)"
+        raise LookupError(
+            "zypper reports no update repositories: no enabled repository carries patches "
+            "(updateinfo), so pending security updates cannot be told"
+        )
     patches = []
     for update in root.iter("update"):
         if update.get("kind") != "patch":

@@ -34,9 +34,13 @@ TLS_VERSIONS = {
 TLS_1_2 = 771
 OPENSSL_CONFIGS = ("/etc/ssl/openssl.cnf", "/etc/pki/tls/openssl.cnf")  # Debian, SLES; RHEL
 # RHEL 8 minimal may have only the platform Python; both link the system's OpenSSL.
+# SSLContext.minimum_version is new in Python 3.7; RHEL 8's platform-python and SLES 15's python3
+# are 3.6, where the probe prints PYTHON_CANNOT_TELL instead of failing.
+PYTHON_CANNOT_TELL = -3
 PROBE = (
     "for p in python3 /usr/libexec/platform-python; do if command -v $p >/dev/null; then "
-    "exec $p -c 'import ssl; print(int(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).minimum_version))'; "
+    "exec $p -c 'import ssl; c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); "
+    f'print(int(getattr(c, "minimum_version", {PYTHON_CANNOT_TELL})))\'; '
     "fi; done; echo 'no python to ask OpenSSL'"
 )
 # Where each family keeps locally added trust anchors (the crypto role deploys CAs there).
@@ -64,6 +68,16 @@ def min_protocols(config: str) -> list[str]:
     return _MIN.findall(config)
 
 
+def configured_floor(configured: list[str]) -> int | None:
+    """The lowest TLS version the MinProtocol lines allow (DTLS ones aside); None: none set,
+    or one names a version this does not know."""
+    by_name = {name: number for number, name in TLS_VERSIONS.items() if number > 0}
+    tls = [value for value in configured if not value.upper().startswith("DTLS")]
+    if not tls or any(value not in by_name for value in tls):
+        return None
+    return min(by_name[value] for value in tls)
+
+
 @pytest.mark.control("crypto_tls_minimum")
 def test_tls_1_2_is_the_system_minimum(host: Any, hostvars: dict[str, Any]) -> None:
     if host.system_info.type != "linux":
@@ -72,7 +86,8 @@ def test_tls_1_2_is_the_system_minimum(host: Any, hostvars: dict[str, Any]) -> N
         "if command -v update-crypto-policies >/dev/null; then update-crypto-policies --show; "
         "else echo 'no crypto policies'; fi"
     )
-    if policies.rc == 0 and "no crypto policies" not in policies.stdout:
+    has_policies = policies.rc == 0 and "no crypto policies" not in policies.stdout
+    if has_policies:
         base = policy_base(policies.stdout)
         assert base in APPROVED_POLICIES, (
             f"system-wide crypto policy {policies.stdout.strip()!r}, expected one of "
@@ -85,6 +100,15 @@ def test_tls_1_2_is_the_system_minimum(host: Any, hostvars: dict[str, Any]) -> N
     assert version is not None, (
         f"cannot ask OpenSSL for its TLS minimum: {(probe.stdout + probe.stderr).strip()[:200]}"
     )
+    if version == PYTHON_CANNOT_TELL:
+        # Python 3.6 cannot ask OpenSSL: judged by what OpenSSL reads instead. An approved
+        # crypto policy (checked above) sets TLS 1.2 for OpenSSL; without one, MinProtocol.
+        floor = configured_floor(configured)
+        assert has_policies or (floor is not None and floor >= TLS_1_2), (
+            "the host's Python (3.6) cannot ask OpenSSL for its TLS minimum, and openssl.cnf "
+            f"sets no MinProtocol of TLSv1.2 or later: MinProtocol {configured or 'none'}"
+        )
+        return
     allowed = TLS_VERSIONS.get(version, str(version))
     assert version >= TLS_1_2, (
         f"OpenSSL's system default allows {allowed} (protocol {version}), "

@@ -26,6 +26,13 @@ BASELINE_FILES = (
     "/usr/bin/sudo",
 )
 AIDE_TIMERS = ("dailyaidecheck.timer", "driftvakt-aide-check.timer")
+# The role's own check service (RHEL, SLES): its last run is judged, not only its timer.
+# `--property=A,B --value` and `-P` need newer systemd than SLES 15 SP2's 234: key=value lines.
+OWN_SERVICE = "driftvakt-aide-check.service"
+OWN_RESULT = f"systemctl show {OWN_SERVICE} --property=ExecMainExitTimestamp,ExecMainStatus"
+# aide --check exits 0 (no changes) or 1..7 (added, removed, changed files as bits); 14..19
+# are AIDE's own errors; 127 is the shell's "command not found", 203 systemd's "cannot execute".
+AIDE_RAN = range(8)
 _PATH_CHECK = re.compile(r"^\[([X ])\] \S+ '(.+?)': (.*)$")
 
 
@@ -58,6 +65,16 @@ def parse_timers(output: str) -> dict[str, tuple[str, str]]:
             padded = [*fields, "unknown", "unknown"]
             timers[fields[0]] = (padded[1], padded[2])
     return timers
+
+
+def parse_last_run(output: str) -> tuple[bool, int | None]:
+    """``systemctl show --property=ExecMainExitTimestamp,ExecMainStatus`` -> (ran since boot,
+    its exit status; None when systemd printed none)."""
+    fields = dict(line.partition("=")[::2] for line in output.splitlines() if "=" in line)
+    status = fields.get("ExecMainStatus", "").strip()
+    return bool(fields.get("ExecMainExitTimestamp", "").strip()), (
+        int(status) if status.lstrip("-").isdigit() else None
+    )
 
 
 def _linux_only(host: Any) -> None:
@@ -115,3 +132,10 @@ def test_a_daily_aide_check_is_scheduled(host: Any, hostvars: dict[str, Any]) ->
     assert running, "no AIDE check timer is enabled and active: " + "; ".join(
         f"{t}: {e or 'absent'}, {a}" for t, (e, a) in timers.items()
     )
+    if running == ["driftvakt-aide-check.timer"]:
+        ran, status = parse_last_run(host.run(OWN_RESULT).stdout)
+        assert not ran or status in AIDE_RAN, (
+            f"{OWN_SERVICE}'s last run did not check anything: it exited {status} (AIDE "
+            "exits 0-7 after a check; 127: aide not found, 203: not executable, 14-19: "
+            "AIDE's own errors)"
+        )

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from . import windows_logging
-from .logging_auditd import missing_audit_events, parse_audit_rules
+from .logging_auditd import missing_audit_events, parse_audit_rules, suppressing_rules
 from .logging_rsyslog import Forward, parse_forwards, parse_includes, selector_covers
 from .required_vars import required
 from .windows_facts import windows_facts
@@ -137,6 +137,12 @@ def test_auditd_rules_record_security_events(host: Any, hostvars: dict[str, Any]
         _, enabled = _units(host, "auditd")
     rules = [rule for text in files.values() for rule in parse_audit_rules(text)]
     assert compiled.rc != 3, "auditd is not installed (no auditctl)"
+    suppressing = [
+        f"{name}: {line}" for name, text in files.items() for line in suppressing_rules(text)
+    ]
+    assert not suppressing, (
+        f"a rule switches all syscall auditing off, so no other rule ever fires: {suppressing}"
+    )
     missing = missing_audit_events(rules)
     assert not missing, (
         f"the persistent audit rules ({', '.join(files) or f'none in {AUDIT_RULES_DIR}'}) "
@@ -160,6 +166,11 @@ def test_auditd_runs_with_the_rules_loaded(host: Any, hostvars: dict[str, Any]) 
         f"{loaded.stdout.strip()[:200]}"
     )
     assert loaded.rc == 0, f"`auditctl -l` failed (rc {loaded.rc}): {loaded.stdout.strip()}"
+    suppressing = suppressing_rules(loaded.stdout)
+    assert not suppressing, (
+        f"the kernel has {suppressing[0]!r} loaded: no syscall rule or watch fires, whatever "
+        "else is loaded"
+    )
     missing = missing_audit_events(parse_audit_rules(loaded.stdout))
     assert not missing, f"the rules loaded in the kernel do not record: {missing}"
 

@@ -7,8 +7,16 @@ Each pending update is judged by its release time, never by "an update is pendin
 - RHEL: Critical security advisories whose packages are not installed (``dnf updateinfo list``),
   dated by ``dnf updateinfo info``'s "Updated" (dnf shows the later of the advisory's issued and
   updated dates, in the host's local time, and so it is compared with the host's local clock).
+  dnf joins its filters with "or" (``--security --sec-severity Critical`` lists Important
+  security advisories too), so the severity is read from each line, not trusted to the filter.
+  Repositories without ``updateinfo`` (a mirror synced without it) show no advisory at all:
+  ``updateinfo summary --all`` then is empty, and that is an error, never a pass.
 - SLES: needed security patches of severity critical (``zypper --xmlout list-patches``), dated by
-  their ``issue-date``.
+  their ``issue-date``. zypper's XML ignores ``--category`` and ``--severity``, so both are read
+  from each patch; no repository with patches is zypper's ``no-update-repositories``: an error.
+The RHEL and SLES answers were recorded from the real dnf 4.14 and zypper 1.14 against the lab's
+RPM repositories (audit/tests/record_rpm_patching.py), and the product's unit tests run these
+commands against them live (audit/tests/test_rpm_patching.py).
 - Debian: upgrades whose candidate comes from a security suite (``…-security``); each counts as
   critical (Debian's archive carries no severity). Debian's archive carries no per-package
   release time either: the patching role's apt hook records the suite's Release ``Date`` of the
@@ -38,6 +46,7 @@ from .patching_pending import (
     redhat_pending,
     suse_pending,
     verdict,
+    xml_errors,
 )
 from .windows_facts import windows_facts
 
@@ -47,6 +56,7 @@ MANAGERS = ("zypper", "dnf", "apt-get")
 APT_SIMULATE = "LC_ALL=C apt-get --simulate -o Debug::NoLocking=1 dist-upgrade"
 DNF_LIST = "LC_ALL=C dnf --quiet updateinfo list --security --sec-severity Critical"
 DNF_INFO = "LC_ALL=C dnf --quiet updateinfo info --security --sec-severity Critical"
+DNF_SUMMARY = "LC_ALL=C dnf --quiet updateinfo summary --all"  # empty: no updateinfo at all
 ZYPPER_PATCHES = (
     "LC_ALL=C zypper --non-interactive --xmlout list-patches --category security "
     "--severity critical"
@@ -57,7 +67,7 @@ PROBE = (
 )
 SECTION = "--- driftvakt section ---"
 DEBIAN_READ = f"{APT_SIMULATE}; rc=$?; echo '{SECTION}'; cat {RECORD} 2>/dev/null; exit $rc"
-REDHAT_READ = f"{DNF_LIST} && echo '{SECTION}' && {DNF_INFO}"
+REDHAT_READ = f"{DNF_LIST} && echo '{SECTION}' && {DNF_INFO} && echo '{SECTION}' && {DNF_SUMMARY}"
 
 
 def max_age_hours(hostvars: dict[str, Any]) -> float:
@@ -84,11 +94,26 @@ def sections(text: str) -> tuple[str, str]:
     return before, after
 
 
+def redhat_sections(text: str) -> tuple[str, str, str]:
+    """REDHAT_READ's output: (list, info, summary)."""
+    listed, rest = sections(text)
+    info, summary = sections(rest)
+    if not summary.strip():
+        raise LookupError(
+            "dnf knows no advisory about any installed package (`dnf updateinfo summary --all` "
+            "is empty): the enabled repositories carry no updateinfo (a mirror synced without "
+            "it?), so pending security updates cannot be told"
+        )
+    return listed, info, summary
+
+
 def _read(host: Any, command: str) -> str:
     with host.sudo():
         done = host.run(command)
     if done.rc != 0:
-        raise RuntimeError(f"`{command}` exited {done.rc}: {done.stderr.strip()[:300]}")
+        # zypper --xmlout writes its errors into the XML on stdout, not to stderr
+        detail = done.stderr.strip() or " ".join(xml_errors(str(done.stdout)))
+        raise RuntimeError(f"`{command}` exited {done.rc}: {detail[:300]}")
     return str(done.stdout)
 
 
@@ -97,7 +122,7 @@ def _pending(host: Any) -> list[Pending]:
     if manager == "zypper":
         return suse_pending(parse_zypper_patches(_read(host, ZYPPER_PATCHES)), now)
     if manager == "dnf":
-        listed, info = sections(_read(host, REDHAT_READ))
+        listed, info, _ = redhat_sections(_read(host, REDHAT_READ))
         return redhat_pending(parse_dnf_list(listed), parse_dnf_info(info), now_local)
     if manager == "apt-get":
         simulated, record = sections(_read(host, DEBIAN_READ))

@@ -62,7 +62,7 @@ class PlaybookRun:
 RECAP = re.compile(r"^(\S+)\s+:\s+(.*)$")
 
 
-def playbook(inventory: Path, *args: str) -> PlaybookRun:
+def playbook(inventory: Path, *args: str, book: Path | str = "site.yml") -> PlaybookRun:
     env = dict(
         os.environ,
         ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"),
@@ -71,7 +71,7 @@ def playbook(inventory: Path, *args: str) -> PlaybookRun:
         PATH=f"{BIN}:{os.environ['PATH']}",
     )
     done = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", str(inventory), "site.yml", *args],
+        [str(BIN / "ansible-playbook"), "-i", str(inventory), str(book), *args],
         cwd=PROJECT,
         capture_output=True,
         text=True,

@@ -117,6 +117,21 @@ def test_loaded_rules_record_every_security_event() -> None:
     assert time_rule.key == "driftvakt_time"
 
 
+# SLES's stock /etc/audit/rules.d/audit.rules carries "-a task,never" (DISA STIG SLES-12-020199:
+# "By default, the SUSE operating system includes the "-a task,never" audit rule ... this rule
+# supersedes all other defined syscall rules; therefore no syscall auditing can take place");
+# auditctl -l lists it as "-a never,task". Every required rule besides it records nothing.
+SLES_STOCK_HEAD = "-D\n-b 8192\n-a task,never\n"
+
+
+def test_a_rule_that_switches_syscall_auditing_off_is_found() -> None:
+    assert AUDITD.suppressing_rules(SLES_STOCK_HEAD + AUDITCTL_LOADED) == ["-a task,never"]
+    assert AUDITD.suppressing_rules("-a never,task\n" + AUDITCTL_LOADED) == ["-a never,task"]
+    assert AUDITD.suppressing_rules(AUDITCTL_LOADED) == []
+    # a never rule for some tasks only is no blanket switch-off
+    assert AUDITD.suppressing_rules("-a never,task -F uid=995\n# -a task,never\n") == []
+
+
 def test_stock_rules_record_nothing() -> None:
     assert AUDITD.parse_audit_rules(DEBIAN_STOCK_RULES) == []
     assert len(AUDITD.missing_audit_events([])) == 11

@@ -7,6 +7,7 @@ import datetime
 import json
 
 import pytest
+import rpmkit
 
 from driftvakt_checks import patching_pending as PENDING
 from driftvakt_checks import test_patching as CHECK
@@ -40,70 +41,18 @@ Inst linux-image-6.1.0-28-amd64 (6.1.119-1 Debian-Security:12/stable-security [a
 Conf libssl3 (3.0.15-1~deb12u1 Debian:12.8/stable, Debian-Security:12/stable-security [amd64])
 """
 
-# dnf 4 (RHEL 8/9/10) `updateinfo list --security --sec-severity Critical`: "%-*s %-*s %s"
-# of advisory, type label and NEVRA (dnf/cli/commands/updateinfo.py, display_list). The format
-# is dnf's; the advisories in these samples are illustrative.
-DNF_LIST = """\
-RHSA-2024:3339 Critical/Sec. glibc-2.34-100.el9_4.2.x86_64
-RHSA-2024:3339 Critical/Sec. glibc-common-2.34-100.el9_4.2.x86_64
-RHSA-2024:4083 Critical/Sec. openssh-8.7p1-38.el9_4.1.x86_64
-"""
-# ... `updateinfo info`: a block per advisory, labels right-aligned to "Description"
-# (display_info), the date as dnf's "Updated" in the host's local time.
-DNF_INFO = """\
-===============================================================================
-  Critical: glibc security update
-===============================================================================
-  Update ID : RHSA-2024:3339
-       Type : security
-    Updated : 2024-05-23 07:11:45
-       Bugs : 2273404 - CVE-2024-2961 glibc: Out of bounds write in iconv may lead to remote code execution
-       CVEs : CVE-2024-2961
-Description : The glibc packages provide the standard C libraries.
-            :
-            : Security Fix(es):
-   Severity : Critical
+# RHEL and SLES: no hand-written output. fixtures/rpm/ holds what the real dnf 4.14 and zypper
+# 1.14 answered to the check's own commands against the lab's RPM repositories
+# (record_rpm_patching.py records them; test_rpm_patching.py runs the same scenarios live).
+RECORDED = [
+    f"{client}-{scenario.name}" for scenario in rpmkit.SCENARIOS for client in scenario.clients
+]
 
-===============================================================================
-  Critical: openssh security update
-===============================================================================
-  Update ID : RHSA-2024:4083
-       Type : security
-    Updated : 2024-06-25 14:02:10
-       CVEs : CVE-2024-6387
-Description : OpenSSH is an SSH protocol implementation.
-   Severity : Critical
 
-"""
-
-# zypper --xmlout list-patches --category security --severity critical (SLES 15): the
-# update-status format with issue-date as time_t and text (zypper src/update.cc).
-ZYPPER = """\
-<?xml version='1.0'?>
-<stream>
-<update-status version="0.6">
-<update-list>
-<update kind="patch" name="SUSE-SLE-Module-Basesystem-15-SP6-2024-2274" edition="1" arch="noarch" status="needed" category="security" severity="critical" pkgmanager="false" restart="false" interactive="false"><summary>Security update for openssh</summary><description>This update for openssh fixes CVE-2024-6387.</description><license/><source url="https://updates.suse.com/SUSE/Updates/SLE-Module-Basesystem/15-SP6/x86_64/update" alias="Basesystem_Module_15_SP6_x86_64:SLE-Module-Basesystem15-SP6-Updates"/><issue-date time_t="1719838800" text="2024-07-01T13:00:00Z"/><issue-list><issue type="cve" id="CVE-2024-6387"><title>CVE-2024-6387</title><href>https://www.suse.com/security/cve/CVE-2024-6387/</href></issue></issue-list></update>
-<update kind="patch" name="SUSE-SLE-Module-Basesystem-15-SP6-2024-2190" edition="1" arch="noarch" status="needed" category="security" severity="important" pkgmanager="false" restart="false" interactive="false"><summary>Security update for curl</summary><description>curl</description><license/><issue-date time_t="1719400000" text="2024-06-26T11:06:40Z"/></update>
-</update-list>
-</update-status>
-</stream>
-"""
-ZYPPER_NONE = """\
-<?xml version='1.0'?>
-<stream>
-<update-status version="0.6">
-<update-list>
-</update-list>
-</update-status>
-</stream>
-"""
-ZYPPER_ERROR = """\
-<?xml version='1.0'?>
-<stream>
-<message type="error">Repository 'SLE-Module-Basesystem15-SP6-Updates' is invalid.</message>
-</stream>
-"""
+def _stdout(name: str, command_part: str) -> str:
+    (answer,) = [a for a in rpmkit.load(name)["answers"] if command_part in a["command"]]
+    text: str = answer["stdout"]
+    return text
 
 
 def test_apt_security_upgrades_from_lab_output() -> None:
@@ -168,61 +117,87 @@ def test_debian_without_record_is_undecided() -> None:
     assert PENDING.verdict([bound], 48) == ([], [PENDING._describe(bound)], [])
 
 
-def test_dnf_critical_advisories_and_dates() -> None:
-    advisories = PENDING.parse_dnf_list(DNF_LIST)
-    assert advisories == {
-        "RHSA-2024:3339": [
-            "glibc-2.34-100.el9_4.2.x86_64",
-            "glibc-common-2.34-100.el9_4.2.x86_64",
-        ],
-        "RHSA-2024:4083": ["openssh-8.7p1-38.el9_4.1.x86_64"],
+@pytest.mark.parametrize("name", RECORDED)
+def test_recorded_client_answers_give_the_expected_verdict(name: str) -> None:
+    recording = rpmkit.load(name)
+    found, evidence = rpmkit.outcome(rpmkit.ReplayHost(recording["answers"]))
+    assert found == recording["expect"], evidence
+    if found == "overdue":
+        assert evidence == [_one_line(evidence[0], "60.0 h ago")]
+    if found == "within":
+        assert len(evidence) == 1 and evidence[0].endswith("10.0 h ago")
+
+
+def _one_line(line: str, ending: str) -> str:
+    assert line.startswith("DVLAB-2026-0001 (") and line.endswith(ending), line
+    return line
+
+
+def test_dnf_severity_filter_is_an_or_so_the_line_decides() -> None:
+    # dnf joins --security and --sec-severity with "or": the Important advisory is listed.
+    listed, _, _ = CHECK.redhat_sections(_stdout("dnf-important-only", "updateinfo list"))
+    assert "DVLAB-2026-0001 Important/Sec. driftvakt-lab-canary-1.1-1.noarch" in listed
+    assert PENDING.parse_dnf_list(listed) == {}
+    mixed, info, _ = CHECK.redhat_sections(_stdout("dnf-mixed", "updateinfo list"))
+    assert "DVLAB-2026-0003 unknown" in mixed  # type "recommended" is no security advisory
+    assert PENDING.parse_dnf_list(mixed) == {
+        "DVLAB-2026-0001": ["driftvakt-lab-canary-1.1-1.noarch"]
     }
-    dates = PENDING.parse_dnf_info(DNF_INFO)
-    assert dates == {
-        "RHSA-2024:3339": datetime.datetime(2024, 5, 23, 7, 11, 45),
-        "RHSA-2024:4083": datetime.datetime(2024, 6, 25, 14, 2, 10),
+    assert "  Update ID: DVLAB-2026-0001" in info  # dnf 4.14: no space before the colon
+    assert set(PENDING.parse_dnf_info(info)) == {
+        "DVLAB-2026-0001",
+        "DVLAB-2026-0002",
+        "DVLAB-2026-0003",
     }
-    now = datetime.datetime(2024, 6, 26, 0, 2, 10)  # host local time
-    pending = PENDING.redhat_pending(advisories, dates, now)
-    overdue, undecided, within = PENDING.verdict(pending, 48)
-    assert len(overdue) == 1 and overdue[0].startswith("RHSA-2024:3339 (glibc-2.34")
-    assert within == [
-        "RHSA-2024:4083 (openssh-8.7p1-38.el9_4.1.x86_64): released 2024-06-25 14:02 "
-        "(host local time), 10.0 h ago"
+
+
+def test_dnf_dates_in_host_local_time_and_the_later_of_issued_and_updated() -> None:
+    recording = rpmkit.load("dnf-critical-updated")
+    assert recording["tz"] == "Europe/Stockholm"
+    probe = _stdout("dnf-critical-updated", "command -v")
+    _, now, local = CHECK.parse_probe(probe)
+    _, info, _ = CHECK.redhat_sections(_stdout("dnf-critical-updated", "updateinfo list"))
+    (shown,) = PENDING.parse_dnf_info(info).values()
+    # issued 100 h, updated 10 h before the recording: dnf shows the update, in local time
+    assert (local - shown).total_seconds() == pytest.approx(10 * HOUR, abs=120)
+    utc = datetime.datetime.fromtimestamp(now, datetime.UTC).replace(tzinfo=None)
+    assert local - utc in (datetime.timedelta(hours=1), datetime.timedelta(hours=2))
+
+
+def test_repositories_without_updateinfo_are_an_error() -> None:
+    listed = _stdout("dnf-no-updateinfo", "updateinfo list")
+    assert listed.count(CHECK.SECTION) == 2 and not listed.replace(CHECK.SECTION, "").strip()
+    with pytest.raises(LookupError, match="no updateinfo"):
+        CHECK.redhat_sections(listed)
+    xml = _stdout("zypper-no-updateinfo", "list-patches")
+    assert '<appletinfo status="no-update-repositories"/>' in xml
+    with pytest.raises(LookupError, match="no update repositories"):
+        PENDING.parse_zypper_patches(xml)
+
+
+def test_zypper_xml_ignores_category_and_severity_so_each_patch_decides() -> None:
+    patches = PENDING.parse_zypper_patches(_stdout("zypper-mixed", "list-patches"))
+    assert [(p.category, p.severity) for p in patches] == [
+        ("security", "critical"),
+        ("security", "important"),
+        ("recommended", "critical"),
     ]
-    assert undecided == []
+    (critical,) = PENDING.suse_pending(patches, float(patches[0].issued or 0) + 10 * HOUR)
+    assert critical.what.startswith("DVLAB-2026-0001 ")
 
 
-def test_dnf_ignores_other_severities_and_noise() -> None:
-    text = (
-        "Updating Subscription Management repositories.\nRHSA-2024:1 Important/Sec. a-1-1.x86_64\n"
-    )
-    assert PENDING.parse_dnf_list(text) == {}
+def test_zypper_errors_come_from_its_xml() -> None:
+    xml = _stdout("zypper-repo-gone", "list-patches")
+    assert PENDING.xml_errors(xml)[0].startswith("Problem retrieving files from 'lab'.")
+    with pytest.raises(RuntimeError, match="Problem retrieving files from 'lab'"):
+        PENDING.parse_zypper_patches(xml)
+    assert PENDING.xml_errors("not xml") == []
+    assert PENDING.parse_zypper_patches(_stdout("zypper-installed", "list-patches")) == []
+
+
+def test_undated_advisory_is_undecided() -> None:
     undated = PENDING.redhat_pending({"RHSA-2024:9": ["x-1-1.noarch"]}, {}, datetime.datetime.now())
     assert PENDING.verdict(undated, 48)[1]
-
-
-def test_zypper_critical_security_patches_by_issue_date() -> None:
-    patches = PENDING.parse_zypper_patches(ZYPPER)
-    assert [p.name for p in patches] == [
-        "SUSE-SLE-Module-Basesystem-15-SP6-2024-2274",
-        "SUSE-SLE-Module-Basesystem-15-SP6-2024-2190",
-    ]
-    assert patches[0].issued == 1719838800
-    pending = PENDING.suse_pending(patches, 1719838800 + 60 * HOUR)
-    assert len(pending) == 1  # "important" is not critical
-    overdue, _, _ = PENDING.verdict(pending, 48)
-    assert overdue == [
-        "SUSE-SLE-Module-Basesystem-15-SP6-2024-2274 (Security update for openssh): issued "
-        "2024-07-01 13:00 UTC, 60.0 h ago"
-    ]
-    assert PENDING.verdict(PENDING.suse_pending(patches, 1719838800 + 10 * HOUR), 48)[0] == []
-
-
-def test_zypper_nothing_pending_and_errors() -> None:
-    assert PENDING.parse_zypper_patches(ZYPPER_NONE) == []
-    with pytest.raises(RuntimeError, match="is invalid"):
-        PENDING.parse_zypper_patches(ZYPPER_ERROR)
 
 
 @pytest.mark.parametrize("value", [0, -5, "48", True, None])

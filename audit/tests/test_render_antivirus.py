@@ -43,6 +43,23 @@ def test_platform_clamav_units(family: str) -> None:
     assert service in CHECK.VENDORS["clamav"][0]
 
 
+def test_online_site_enables_freshclam_after_the_one_off_fetch() -> None:
+    # On RHEL (EPEL) and SLES the package leaves freshclam's service to the presets, which
+    # disable it: without this task the definitions go stale between role runs (issue 15).
+    tasks = yaml.safe_load((ROLE / "tasks" / "antivirus_definitions_fresh.yml").read_text())
+    names = [t["name"] for t in tasks]
+    (task,) = [t for t in tasks if "enabled and running (online site)" in t["name"]]
+    unit = task["ansible.builtin.systemd_service"]
+    assert unit == {
+        "name": "{{ __antivirus_clamav_freshclam_service }}",
+        "state": "started",
+        "enabled": True,
+    }
+    assert "not (antivirus_clamav_offline_signatures | bool)" in task["when"]
+    fetch = names.index("antivirus_definitions_fresh | Fetch new ClamAV signatures with freshclam")
+    assert names.index(task["name"]) > fetch
+
+
 def test_vendor_table_matches_the_check() -> None:
     variables = _vars("debian12")
     table = variables["__antivirus_vendors"]

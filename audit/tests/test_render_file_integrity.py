@@ -51,7 +51,9 @@ def test_rendered_units_run_aide_daily(family: str) -> None:
     timer = render_template(ROLE, "etc/systemd/system/driftvakt-aide-check.timer.j2", variables)
     assert service.startswith("#")
     assert timer.startswith("#")
-    assert "ExecStart=/usr/sbin/aide --check --config /etc/aide.conf" in service
+    # no fixed path: SUSE installs /usr/bin/aide, RHEL /usr/sbin/aide (issue 15)
+    starts = [line for line in service.splitlines() if line.startswith("ExecStart=")]
+    assert starts == ["ExecStart=/bin/sh -c 'exec aide --check --config /etc/aide.conf'"]
     assert "OnCalendar=*-*-* 04:30:00" in timer
     assert "WantedBy=timers.target" in timer
 

@@ -88,3 +88,23 @@ def test_no_32_bit_rules_on_aarch64() -> None:
     rules = AUDITD.parse_audit_rules(text)
     assert not any("b32" in r.arches for r in rules)
     assert AUDITD.missing_audit_events(rules) == []
+
+
+def test_role_removes_the_rule_the_check_finds() -> None:
+    import re
+
+    import yaml
+
+    tasks = yaml.safe_load((ROLE / "tasks" / "auditd_rules_present.yml").read_text())
+    (find,) = [t for t in tasks if "switch all syscall auditing off" in t["name"]]
+    (remove,) = [t for t in tasks if "Remove the rule that switches" in t["name"]]
+    pattern = find["ansible.builtin.find"]["contains"]
+    assert pattern == remove["ansible.builtin.lineinfile"]["regexp"]
+    assert pattern == AUDITD.SUPPRESS_ALL.pattern  # the role removes exactly what the check finds
+    assert find["ansible.builtin.find"]["paths"] == "/etc/audit/rules.d"
+    for line in ("-a task,never", "-a never,task", "  -a task,never  # SUSE"):
+        assert re.match(pattern, line)
+    names = [t["name"] for t in tasks]
+    assert names.index(remove["name"]) < names.index(
+        "auditd_rules_present | Compile rules.d into the rules auditd loads at boot"
+    )

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rpmkit
 import yaml
-from test_parse_patching import APT_DEBIAN, APT_LAB, DNF_LIST, ZYPPER, ZYPPER_NONE
+from test_parse_patching import APT_DEBIAN, APT_LAB
 
 from driftvakt.rendering import FAMILY_FACTS, family_vars, render_template, trusted
 from driftvakt_checks import patching_pending as PENDING
@@ -52,6 +53,27 @@ def test_reboot_probe_per_family(family: str) -> None:
     probe, needed, not_needed = EXPECTED_PROBE[family]
     assert variables["__patching_reboot_probe"] == probe
     assert variables["__patching_reboot_rc"] == {"needed": needed, "not_needed": not_needed}
+
+
+# dnf 4.14.0 (Debian 12's, the version RHEL 9 ships) without dnf-plugins-core, run here as
+# `dnf --installroot=ROOT needs-restarting -r`: exit 1, the code that otherwise means "reboot".
+DNF_NO_PLUGIN = (
+    "No such command: needs-restarting. Please use /usr/bin/dnf --help\n"
+    "It could be a DNF plugin command, try: \"dnf install 'dnf-command(needs-restarting)'\"\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("rc", "stderr", "required"),
+    [(1, "", True), (0, "", False), (1, DNF_NO_PLUGIN, None), (2, "", None)],
+)
+def test_reboot_answer_without_the_dnf_plugin_is_unknown(
+    rc: int, stderr: str, required: bool | None
+) -> None:
+    task = _task("Report whether a reboot is needed")
+    expression = task["ansible.builtin.set_fact"]["patching_reboot_required"]
+    variables = {**_vars("rhel9"), "__patching_reboot": {"rc": rc, "stderr": stderr}}
+    assert _render(expression, **variables) is required
 
 
 def test_limit_default_is_the_checks() -> None:
@@ -96,27 +118,56 @@ def test_apt_selection_is_the_security_suites_updates() -> None:
     assert task["ansible.builtin.apt"]["only_upgrade"] is True
 
 
+def _recorded(name: str, command_part: str) -> str:
+    """What the real dnf or zypper answered to the role's (= the check's) read."""
+    (answer,) = [a for a in rpmkit.load(name)["answers"] if command_part in a["command"]]
+    text: str = answer["stdout"]
+    return text.partition(CHECK.SECTION)[0]  # the check's dnf read has more sections
+
+
 @pytest.mark.parametrize("family", ["rhel8", "rhel9", "rhel10"])
 def test_dnf_selection_is_the_critical_advisories_packages(family: str) -> None:
     assert _vars(family)["ansible_os_family"] == "RedHat"
     task = _task("Install the packages of the Critical security advisories")
     expression = task["vars"]["__patching_dnf_packages"]
-    selected = _render(
-        expression, __patching_dnf_advisories={"stdout_lines": DNF_LIST.splitlines()}
-    )
-    assert selected == sorted({p for ps in PENDING.parse_dnf_list(DNF_LIST).values() for p in ps})
+    # recorded from the real dnf: Important and non-security advisories are listed too
+    for name, expected in (
+        ("dnf-mixed", ["driftvakt-lab-canary-1.1-1.noarch"]),
+        ("dnf-important-only", []),
+        ("dnf-installed", []),
+    ):
+        listed = _recorded(name, "updateinfo list")
+        selected = _render(
+            expression, __patching_dnf_advisories={"stdout_lines": listed.splitlines()}
+        )
+        assert selected == expected, name
+        assert selected == sorted({p for ps in PENDING.parse_dnf_list(listed).values() for p in ps})
     assert task["when"][0] == "ansible_facts['os_family'] == 'RedHat'"
 
 
-def test_zypper_selection_is_the_needed_critical_patches() -> None:
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # zypper's XML ignores --category and --severity (recorded from zypper 1.14): the
+        # important and the non-security patch are listed and must not be installed
+        ("zypper-mixed", ["DVLAB-2026-0001"]),
+        ("zypper-important-only", []),
+        ("zypper-critical-60h", ["DVLAB-2026-0001"]),
+        ("zypper-installed", []),
+    ],
+)
+def test_zypper_selection_is_the_needed_critical_security_patches(
+    name: str, expected: list[str]
+) -> None:
     assert _vars("sles15")["ansible_os_family"] == "Suse"
     task = _task("Install the critical security patches")
     expression = task["vars"]["__patching_zypper_needed"]
-    # zypper already filtered by --category security --severity critical; the role takes
-    # every needed patch it listed.
-    listed = [p.name for p in PENDING.parse_zypper_patches(ZYPPER) if p.status == "needed"]
-    assert _render(expression, __patching_zypper_patches={"stdout": ZYPPER}) == listed
-    assert _render(expression, __patching_zypper_patches={"stdout": ZYPPER_NONE}) == []
+    xml = _recorded(name, "list-patches")
+    assert _render(expression, __patching_zypper_patches={"stdout": xml}) == expected
+    counted = [
+        p.what.split()[0] for p in PENDING.suse_pending(PENDING.parse_zypper_patches(xml), 0)
+    ]
+    assert counted == expected  # the role installs exactly what the check counts
     assert task["community.general.zypper"]["type"] == "patch"
 
 

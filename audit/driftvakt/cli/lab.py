@@ -19,7 +19,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
     cfg = LabConfig(args.name, Path(args.project).resolve())
     progress = Progress(quiet=args.quiet)
     if args.lab_command == "up":
-        lab.up(cfg, args.hosts, progress)
+        lab.up(cfg, args.hosts, progress, rpm=args.rpm)
     elif args.lab_command == "down":
         lab.down(cfg, progress)
     elif args.lab_command == "status":

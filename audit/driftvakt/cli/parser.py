@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-q", "--quiet", action="store_true")
         if name == "up":
             p.add_argument("--hosts", type=int, default=3, help="number of target hosts")
+            p.add_argument(
+                "--rpm",
+                action="store_true",
+                help="RPM hosts: odd ones answer with dnf (RHEL's client), even ones with zypper "
+                "(SLES's), each with its own rpm database and labsvc's lab RPM repositories",
+            )
         if name == "ssh":
             p.add_argument("host")
             p.add_argument("command", nargs=argparse.REMAINDER)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from driftvakt.errors import LabError
-from driftvakt.lab import image, inventory_writer, machine, network, rootfs
+from driftvakt.lab import image, inventory_writer, machine, network, rootfs, rpm_host
 from driftvakt.lab.config import LabConfig, LabHost
-from driftvakt.lab.system import preflight, raise_inotify_limits, run
+from driftvakt.lab.system import preflight, raise_inotify_limits, rpm_preflight, run
 from driftvakt.progress import Progress
 
 __all__ = ["HostStatus", "LabConfig", "down", "status", "up"]
@@ -42,9 +42,9 @@ def _saved_count(cfg: LabConfig) -> int | None:
         return None
 
 
-def _save_state(cfg: LabConfig, count: int) -> None:
+def _save_state(cfg: LabConfig, count: int, rpm: bool) -> None:
     tmp = _state_file(cfg).with_suffix(".tmp")
-    tmp.write_text(json.dumps({"hosts": count, "subnet": cfg.subnet}) + "\n")
+    tmp.write_text(json.dumps({"hosts": count, "subnet": cfg.subnet, "rpm": rpm}) + "\n")
     os.replace(tmp, _state_file(cfg))
 
 
@@ -87,12 +87,14 @@ def _teardown_host(cfg: LabConfig, host: LabHost) -> None:
     rootfs.reset(cfg.host_dir(host))
 
 
-def _start_host(cfg: LabConfig, host: LabHost, all_targets: list[LabHost]) -> list[str]:
+def _start_host(cfg: LabConfig, host: LabHost, all_targets: list[LabHost], rpm: bool) -> list[str]:
     network.host_net_up(cfg, host)
-    root = machine.mount_root(cfg, host)
+    root = machine.mount_root(cfg, host, rpm)
     pubkeys = rootfs.prepare_common(cfg, host, all_targets, root)
     if host.is_services:
-        rootfs.prepare_services(cfg, root)
+        rootfs.prepare_services(cfg, root, rpm)
+    elif rpm:
+        rpm_host.prepare(cfg, host, root)
     machine.boot(cfg, host)
     return pubkeys
 
@@ -116,13 +118,18 @@ def _write_known(cfg: LabConfig, known: dict[str, list[str]]) -> None:
     os.replace(tmp, cfg.known_hosts)
 
 
-def up(cfg: LabConfig, count: int, progress: Progress) -> Path:
-    """Bring the lab to ``count`` running target hosts plus the services host."""
+def up(cfg: LabConfig, count: int, progress: Progress, rpm: bool = False) -> Path:
+    """Bring the lab to ``count`` running target hosts plus the services host; ``rpm``: the
+    targets are RPM hosts (driftvakt.lab.rpm_host) and labsvc serves the lab RPM repositories."""
     targets = cfg.targets(count)
     preflight(cfg.state, image.base_dir())
+    if rpm:
+        rpm_preflight()
     network.check_subnet_free(cfg)
     started = time.monotonic()
     image.ensure_images(progress)
+    if rpm:
+        image.ensure_rpm_layer(progress)
     raise_inotify_limits(progress)
     _ensure_keys(cfg)
     previous = _saved_count(cfg)
@@ -137,7 +144,7 @@ def up(cfg: LabConfig, count: int, progress: Progress) -> Path:
             continue
         progress.step(f"starting {host.name} ({host.address})")
         _teardown_host(cfg, host)
-        pubkeys = _start_host(cfg, host, targets)
+        pubkeys = _start_host(cfg, host, targets, rpm)
         known[f"{host.address},{host.name}"] = _known_hosts_lines(host, pubkeys)
         fresh.append(host)
     _write_known(cfg, known)
@@ -146,7 +153,7 @@ def up(cfg: LabConfig, count: int, progress: Progress) -> Path:
         progress.step(f"{host.name} is up (ssh answered {took:.1f}s after start)")
     if fresh and cfg.services_host() in fresh:
         _services_ready(cfg, progress)
-    _save_state(cfg, count)
+    _save_state(cfg, count, rpm)
     path = inventory_writer.write(cfg, targets)
     progress.step(
         f"lab '{cfg.name}' ready: {count} hosts in {time.monotonic() - started:.1f}s; "

@@ -56,6 +56,9 @@ MIRROR_PACKAGES = (
     "ca-certificates",
 )
 SERVICES_PACKAGES = ("chrony", "rsyslog")
+# RHEL's and SLES's package clients as Debian packages them (dnf 4.14, zypper 1.14, rpm 4.18):
+# the layer of the lab's RPM hosts (`lab up --rpm`), built only when one is asked for.
+RPM_PACKAGES = ("rpm", "dnf", "python3-dnf", "zypper")
 
 
 def _key(*parts: tuple[str, ...]) -> str:
@@ -72,6 +75,34 @@ def services_layer_dir() -> Path:
 
 def mirror_dir() -> Path:
     return services_layer_dir().with_name(services_layer_dir().name.replace("services", "mirror"))
+
+
+def rpm_layer_dir() -> Path:
+    return cache_root() / f"rpm-{_key(BASE_PACKAGES, RPM_PACKAGES)}"
+
+
+def ensure_rpm_layer(progress: Progress) -> None:
+    """The layer with RPM_PACKAGES installed over the base image (once per machine)."""
+    final = rpm_layer_dir()
+    if (final / ".complete").exists():
+        return
+    with exclusive(cache_root() / "images.lock", 3600, "lab image build"):
+        if (final / ".complete").exists():
+            return
+        tmp = final.with_name(final.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        progress.step(f"building the RPM host layer ({', '.join(RPM_PACKAGES)}; once)")
+        with _chroot_overlay(base_dir(), tmp) as root:
+            apt = ["chroot", str(root), "env", "DEBIAN_FRONTEND=noninteractive", "apt-get"]
+            apt += ["-q", "-y", "-o", "Acquire::Languages=none"]
+            run([*apt, "update"], timeout=600)
+            run([*apt, "install", "--no-install-recommends", *RPM_PACKAGES], timeout=1200)
+            run([*apt, "clean"])
+            shutil.rmtree(root / "var" / "lib" / "apt" / "lists", ignore_errors=True)
+            (root / "var" / "lib" / "apt" / "lists" / "partial").mkdir(parents=True)
+        (tmp / ".complete").write_text("ok\n")
+        shutil.rmtree(final, ignore_errors=True)
+        tmp.rename(final)
 
 
 def ensure_images(progress: Progress) -> None:

@@ -20,11 +20,14 @@ def merged_dir(cfg: LabConfig, host: LabHost) -> Path:
     return cfg.host_dir(host) / "merged"
 
 
-def mount_root(cfg: LabConfig, host: LabHost) -> Path:
+def mount_root(cfg: LabConfig, host: LabHost, rpm: bool = False) -> Path:
+    """The host's overlay root; ``rpm``: with the RPM layer (rpm, dnf, zypper) under it."""
     base = cfg.host_dir(host)
     lower = [image.base_dir()]
     if host.is_services:
         lower.insert(0, image.services_layer_dir())
+    elif rpm:
+        lower.insert(0, image.rpm_layer_dir())
     return mount_overlay(lower, base / "upper", base / "work", base / "merged")
 
 

@@ -12,7 +12,7 @@ import datetime
 import shutil
 from pathlib import Path
 
-from driftvakt.lab import security_suite
+from driftvakt.lab import rpm_host, security_suite
 from driftvakt.lab.config import LabConfig, LabHost
 from driftvakt.lab.system import run
 
@@ -107,8 +107,9 @@ def prepare_common(
     return host_keys(root)
 
 
-def prepare_services(cfg: LabConfig, root: Path) -> None:
-    """The lab services host: region NTP server, package mirror, SFTP drop, syslog receiver."""
+def prepare_services(cfg: LabConfig, root: Path, rpm: bool = False) -> None:
+    """The lab services host: region NTP server, package mirror, SFTP drop, syslog receiver;
+    ``rpm``: also the lab RPM repositories (driftvakt.lab.rpm_host)."""
     _write(
         root,
         "/etc/chrony/chrony.conf",
@@ -144,6 +145,8 @@ def prepare_services(cfg: LabConfig, root: Path) -> None:
         security_suite.FIRST_UPDATE,
         datetime.datetime.now(datetime.UTC) - security_suite.FIRST_UPDATE_AGE,
     )
+    if rpm:
+        rpm_host.publish_initial(root, datetime.datetime.now(datetime.UTC))
     add_user(
         root,
         "driftpartner",

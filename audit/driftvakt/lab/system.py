@@ -75,6 +75,23 @@ def preflight(*dirs: Path) -> None:
             )
 
 
+# What `lab up --rpm` builds its RPM repositories with, on this machine (tool -> package).
+RPM_TOOLS = {
+    "rpm": "rpm",
+    "rpmbuild": "rpm",
+    "createrepo_c": "createrepo-c",
+    "modifyrepo_c": "createrepo-c",
+}
+
+
+def rpm_preflight() -> None:
+    missing = sorted({pkg for tool, pkg in RPM_TOOLS.items() if not shutil.which(tool)})
+    if missing:
+        raise LabError(
+            f"missing tools for the lab's RPM hosts: apt-get install {' '.join(missing)}"
+        )
+
+
 # Every container's systemd and journald take inotify instances from the machine's per-user pool
 # (all containers run as root here); the default of 128 runs out at about 20 hosts.
 INOTIFY_LIMITS = {"max_user_instances": 8192, "max_user_watches": 524288}
