@@ -103,6 +103,15 @@ def test_firewall_inbound_default_deny(host: Any, hostvars: dict[str, Any]) -> N
             chains = nftables.nft_input_chains(state.sections["nft"])
             if not nftables.deny_covers_both_families(chains):
                 problems.append("no input chain with policy drop covers both IPv4 and IPv6")
+        # The live ruleset is what is in force; the saved one is what the next boot brings.
+        path, saved, unreadable = state.saved_ruleset()
+        if unreadable:
+            problems.append(unreadable)
+        elif not nftables.deny_covers_both_families(nftables.nft_input_chains(saved)):
+            problems.append(
+                f"the saved ruleset {path} (loaded at the next boot or restart) has no input "
+                "chain with policy drop covering both IPv4 and IPv6"
+            )
         evidence = "nftables input chains: " + (
             "; ".join(f"{c.where} policy {c.policy}" for c in chains) or "none"
         )
@@ -130,13 +139,41 @@ def test_firewall_approved_paths_only(host: Any, hostvars: dict[str, Any]) -> No
                 rules.extend(firewalld.firewalld_accepts(block, kind="policy"))
         extra = model.unapproved(rules, paths, address)
         absent = model.missing(rules, paths, address)
+        # The permanent configuration is what the next reload or boot puts in force.
+        permanent = firewalld.parse_firewalld_listing(state.sections.get("permanent-zones", ""))
+        saved = [
+            r for n in names if n in permanent for r in firewalld.firewalld_accepts(permanent[n])
+        ]
+        for block in firewalld.parse_firewalld_listing(
+            state.sections.get("permanent-policies", "")
+        ).values():
+            if firewalld.policy_reaches_host(block, names):
+                saved.extend(firewalld.firewalld_accepts(block, kind="policy"))
+        saved_extra = model.unapproved(saved, paths, address)
+        saved_absent = model.missing(saved, paths, address)
+        where = "the permanent configuration (in force after the next reload or boot)"
     else:
         assert state.sections.get("nft-rc") == "0", (
             f"cannot read the nftables ruleset: {state.sections.get('nft', '')}"
         )
         extra, absent = nftables.nft_judge(json.loads(state.sections["nft"]), paths, address)
-    findings = ([f"accepts outside the approved paths: {' | '.join(extra)}"] if extra else []) + (
-        [f"approved paths not open: {', '.join(absent)}"] if absent else []
+        path, ruleset, unreadable = state.saved_ruleset()
+        assert not unreadable, unreadable
+        saved_extra, saved_absent = nftables.nft_judge(ruleset, paths, address)
+        where = f"the saved ruleset {path} (loaded at the next boot or restart)"
+    findings = (
+        ([f"accepts outside the approved paths: {' | '.join(extra)}"] if extra else [])
+        + ([f"approved paths not open: {', '.join(absent)}"] if absent else [])
+        + (
+            [f"{where} accepts outside the approved paths: {' | '.join(saved_extra)}"]
+            if saved_extra
+            else []
+        )
+        + (
+            [f"{where} does not open approved paths: {', '.join(saved_absent)}"]
+            if saved_absent
+            else []
+        )
     )
     approved = ", ".join(f"{p.name} {p.source}->{p.proto}/{p.port}" for p in paths) or "none"
     assert not findings, (

@@ -7,7 +7,7 @@ import pytest
 
 # labkit and friends are plain helper modules beside the tests: pytest's default import mode
 # puts this folder (no __init__.py) on sys.path before it imports this conftest.
-from labkit import PROJECT, driftvakt, playbook
+from labkit import PROJECT, driftvakt, playbook, session_diagnostics
 
 CI_LAB, CI_HOSTS = "ci", 3
 
@@ -22,3 +22,14 @@ def ci_lab() -> Iterator[Path]:
     assert first.total("changed") > 0
     yield inventory
     driftvakt("lab", "down", "--name", CI_LAB)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A lab host that stops opening login sessions is hard to diagnose after the lab is gone:
+    such a failure carries the shared lab's session state, read from each host's console."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "call" and report.failed and "opened no session" in str(report.longrepr):
+        hosts = [f"lab-{n:02d}" for n in range(1, CI_HOSTS + 1)]
+        report.sections.append(("lab login sessions", session_diagnostics(CI_LAB, hosts)))

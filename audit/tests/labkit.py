@@ -156,6 +156,34 @@ def console(lab: str, host: str, command: str) -> None:
     )
 
 
+# What a lab host's login machinery is doing, read from its console (SSH may be what is stuck).
+SESSION_DIAGNOSTICS = (
+    "systemctl list-jobs --no-pager; loginctl list-sessions --no-pager; "
+    "loginctl list-users --no-pager; systemctl --no-pager --no-legend list-units "
+    "'user@*' 'user-runtime-dir@*' 'session-*'; "
+    "journalctl --no-pager -n 40 -u systemd-logind -u 'user@*' -u ssh; uptime"
+)
+
+
+def session_diagnostics(lab: str, hosts: list[str]) -> str:
+    """Each host's login-session state, for a failure report; never raises."""
+    parts = []
+    for host in hosts:
+        try:
+            pid = str(container_pid(lab, host))
+            out = subprocess.run(
+                ["nsenter", "--target", pid, "--all", "sh", "-c", SESSION_DIAGNOSTICS],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+            parts.append(f"== {host}\n{out.stdout[-6000:]}{out.stderr[-1000:]}")
+        except (OSError, subprocess.SubprocessError, IndexError, ValueError) as exc:
+            parts.append(f"== {host}: no diagnostics ({exc})")
+    return "\n".join(parts)
+
+
 def netns_pids(lab: str, host: str) -> list[int]:
     from driftvakt.lab import LabConfig
 

@@ -621,3 +621,92 @@ def test_firewalld_zones_without_a_kernel_ruleset_are_no_firewall() -> None:
     assert "unproven" in str(firewalld.kernel_problem("127", []))
     live = [InputChain("inet firewalld filter_INPUT", "inet", "accept")]
     assert firewalld.kernel_problem("0", live) is None
+
+
+# ------------------------------------------------------------------ the saved ruleset (next boot)
+
+
+def _nft_host(saved: str) -> Any:
+    return fwstate.parse_state(
+        "## unit firewalld inactive \n## unit nftables active enabled\n"
+        + saved
+        + "## nft\n"
+        + json.dumps(GOOD)
+        + "\n## nft-rc 0\n"
+    )
+
+
+def test_saved_ruleset_is_read_as_the_boot_loads_it() -> None:
+    state = _nft_host(
+        "## nft-saved-path /etc/nftables.conf\n## nft-saved\n" + json.dumps(GOOD) + "\n"
+        "## nft-saved-rc 0\n"
+    )
+    path, ruleset, problem = state.saved_ruleset()
+    assert (path, problem) == ("/etc/nftables.conf", None)
+    assert nftables.nft_accept_rules(ruleset) == nftables.nft_accept_rules(GOOD)
+    assert state.sections["nft-rc"] == "0"  # the live ruleset still its own section
+
+
+def test_saved_ruleset_that_does_not_load_is_a_problem() -> None:
+    # nft's own words for a broken file (recorded on a lab host).
+    state = _nft_host(
+        "## nft-saved-path /etc/nftables.conf\n## nft-saved\n"
+        "/etc/nftables.conf:3:1-3: Error: syntax error, unexpected junk\n"
+        "## nft-saved-rc 1\n"
+    )
+    _, ruleset, problem = state.saved_ruleset()
+    assert ruleset is None
+    assert problem is not None
+    assert "does not load (rc 1: /etc/nftables.conf:3:1-3: Error: syntax error" in problem
+    assert "leaves the host unfiltered" in problem
+
+
+def test_saved_ruleset_without_a_unit_file_is_a_problem() -> None:
+    # No nftables.service: systemctl show prints nothing, the path line is empty.
+    state = _nft_host("## nft-saved-path \n## nft-saved\n")
+    assert state.saved_ruleset() == (
+        "",
+        None,
+        "nftables.service names no ruleset file (`nft -f` in its ExecStart)",
+    )
+
+
+def test_saved_ruleset_with_policy_accept_is_told_apart_from_the_live_one() -> None:
+    accepting = copy.deepcopy(GOOD)
+    for obj in accepting["nftables"]:
+        if "chain" in obj and obj["chain"].get("hook") == "input":
+            obj["chain"]["policy"] = "accept"
+    state = _nft_host(
+        "## nft-saved-path /etc/nftables.conf\n## nft-saved\n" + json.dumps(accepting) + "\n"
+        "## nft-saved-rc 0\n"
+    )
+    _, saved, _ = state.saved_ruleset()
+    assert nftables.deny_covers_both_families(nftables.nft_input_chains(state.sections["nft"]))
+    assert not nftables.deny_covers_both_families(nftables.nft_input_chains(saved))
+
+
+def test_state_command_loads_the_saved_ruleset_in_a_throwaway_namespace() -> None:
+    command = fwstate.STATE_COMMAND
+    # The unit's own ExecStart names the file (Debian /etc/nftables.conf, RHEL
+    # /etc/sysconfig/nftables.conf); it is loaded with unshare --net, never into the live kernel.
+    assert "systemctl show -p ExecStart nftables.service" in command
+    assert "unshare --net sh -c 'nft -f \"$1\" && nft -j list ruleset'" in command
+    assert "firewall-cmd --permanent --list-all-policies" in command
+
+
+def test_state_command_finds_the_file_nftables_service_loads() -> None:
+    import subprocess
+
+    show = (
+        "ExecStart={ path=/usr/sbin/nft ; argv[]=/usr/sbin/nft -f /etc/sysconfig/nftables.conf ;"
+        " ignore_errors=no ; start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ;"
+        " status=0/0 }"
+    )
+    sed = fwstate.STATE_COMMAND.split("| sed -n ", 1)[1].split("/p'", 1)[0] + "/p'"
+    out = subprocess.run(
+        ["sh", "-c", f"echo {json.dumps(show)} | sed -n {sed}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "/etc/sysconfig/nftables.conf"
