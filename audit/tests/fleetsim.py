@@ -8,9 +8,16 @@ measures is the controller: a simulated host answers at once, without the host's
 
 Faults, per host: ``slow`` (answers late), ``hanging`` (accepts TCP, never speaks SSH),
 ``refusing`` (nothing listens: connection refused), ``changed-key`` (its key is not the one in
-known_hosts), ``garbage`` (answers the batch with noise), ``failing`` (the batch dies halfway).
+known_hosts), ``garbage`` (answers the batch with noise), ``failing`` (the batch dies halfway),
+``unreadable`` (files and the user database cannot be read). ``drifted`` hosts answer from the
+drifted recording instead of the hardened one.
 
-    python audit/tests/fleetsim.py record OUT.json   # one host that runs the batch for real
+The recordings are of real lab hosts (Debian 12 under systemd-nspawn, hardened by site.yml;
+and one after the catalog's drift scenarios), each with the baseline variables its inventory
+gave it, which the simulated inventory repeats so the checks judge what they judged there:
+
+    python audit/tests/fleetsim.py record OUT.json --lab LAB HOST  # a lab host, for real
+    python audit/tests/fleetsim.py record OUT.json                 # this machine
 """
 
 from __future__ import annotations
@@ -39,8 +46,11 @@ with warnings.catch_warnings():  # asyncssh still imports DSA, which the sim nev
 
 MARK = "@@driftvakt"  # the batch's framing (driftvakt.transport.batch), answered by hand here
 PASSWORD = "fleet-sim"  # noqa: S105 -- the simulated hosts' login, loopback only
-RECORDING = Path(__file__).parent / "fixtures" / "fleet" / "debian12-unhardened.json"
+RECORDINGS = Path(__file__).parent / "fixtures" / "fleet"
+RECORDING = RECORDINGS / "debian12-lab-hardened.json"
+DRIFTED = RECORDINGS / "debian12-lab-drifted.json"
 FAULTS = ("slow", "hanging", "refusing", "changed-key", "garbage", "failing", "unreadable")
+VARIATIONS = ("drifted",)  # healthy hosts that answer from another recording
 NOT_RECORDED = 127  # a command the recording lacks: as a shell answers an unknown command
 
 
@@ -147,10 +157,19 @@ class Fleet:
         slow_s: float = 1.0,
         rtt_s: float = 0.0,
         lifetime_s: float = 900,
+        record_via: tuple[str, ...] = (),
+        baseline: dict[str, Any] | None = None,
     ) -> None:
         self.hosts = hosts
         self.workdir = workdir
         self.recording = recording if recording is not None else load_recording()
+        self.drifted = (
+            load_recording(DRIFTED) if any(h.behaviour == "drifted" for h in hosts) else {}
+        )
+        # The recorded host's baseline variables (NTP servers, approved paths, its address as
+        # the firewall's destination): the checks judge the simulated hosts as they judged it.
+        self.baseline = baseline if baseline is not None else load_baseline()
+        self.record_via = record_via  # a command prefix that runs the batch on a real host
         self.slow_s, self.rtt_s, self.lifetime_s = slow_s, rtt_s, lifetime_s
         self.port = 0
         self.batches = 0  # batches answered, all hosts
@@ -182,12 +201,18 @@ class Fleet:
             lines.append(f"[{h.address}]:{self.port} {' '.join(public)}\n")
             entries.append(f"    {h.name}:\n      ansible_host: {h.address}\n")
         self.known_hosts.write_text("".join(lines))
+        connection = {
+            "ansible_port": self.port,
+            "ansible_user": "audit",
+            "ansible_password": PASSWORD,
+            "ansible_become": True,
+            "driftvakt_known_hosts": str(self.known_hosts),
+        }
         self.inventory.write_text(
-            "all:\n  vars:\n"
-            f"    ansible_port: {self.port}\n    ansible_user: audit\n"
-            f"    ansible_password: {PASSWORD}\n    ansible_become: true\n"
-            f"    driftvakt_known_hosts: {self.known_hosts}\n"
-            "  hosts:\n" + "".join(entries)
+            "all:\n  vars: "
+            + json.dumps({**self.baseline, **connection})  # JSON is YAML: one line, any value
+            + "\n  hosts:\n"
+            + "".join(entries)
         )
         self._thread.start()
         started = asyncio.run_coroutine_threadsafe(self._listen(keys), self._loop)
@@ -230,13 +255,14 @@ class Fleet:
             return
         if host.behaviour == "record":
             real = await asyncio.create_subprocess_exec(
-                "sh", "-s", stdin=subprocess.PIPE, stdout=subprocess.PIPE
+                *self.record_via, "sh", "-s", stdin=subprocess.PIPE, stdout=subprocess.PIPE
             )
             stdout, _ = await real.communicate(script.encode())
             _record(script, stdout, self.recording)
             await _send(process, stdout, real.returncode or 0)
             return
-        answer = replay(script, self.recording, host.behaviour == "unreadable")
+        recording = self.drifted if host.behaviour == "drifted" else self.recording
+        answer = replay(script, recording, host.behaviour == "unreadable")
         if host.behaviour == "failing":  # the host died halfway through the batch, between lines
             await _send(process, answer[: answer.rfind(b"\n", 0, len(answer) // 2) + 1], 137)
             return
@@ -276,6 +302,11 @@ def _free_port(address: str) -> int:
 
 def load_recording(path: Path = RECORDING) -> dict[str, list[Any]]:
     data: dict[str, list[Any]] = json.loads(path.read_text())["outputs"]
+    return data
+
+
+def load_baseline(path: Path = RECORDING) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text()).get("baseline", {})
     return data
 
 
@@ -341,23 +372,60 @@ def warm(sim: Fleet, work: Path) -> None:
     (work / "run.json").unlink()
 
 
-def _record_main(out: Path) -> int:
-    """Record this machine's answers to the audit's batch: audit one "record" host, twice
-    (the second run asks again for everything, from the prefetch cache the first left)."""
+def _lab_host(lab: str, host: str) -> tuple[tuple[str, ...], dict[str, Any], str]:
+    """How to run a batch as root on a lab host (its console: nsenter), the baseline
+    variables its inventory gives it, and what it is."""
+    from labkit import PROJECT, container_pid
+
+    from driftvakt.inventory import host_variables
+
+    inventory = PROJECT / "inventories" / f"lab-{lab}"
+    variables = host_variables(str(inventory), host)
+    baseline = {
+        k: v
+        for k, v in variables.items()
+        if not k.startswith(("ansible_", "driftvakt_"))
+        and k not in ("groups", "group_names", "inventory_hostname", "inventory_hostname_short")
+        and not k.startswith(("inventory_", "playbook_", "omit"))
+    }
+    # The recorded host's firewall judged itself by its own address: the simulated ones too.
+    baseline["firewall_host_address"] = variables.get("firewall_host_address") or variables.get(
+        "ansible_host"
+    )
+    via = ("nsenter", "--target", str(container_pid(lab, host)), "--all")
+    return via, baseline, f"lab host {host} of lab {lab} (Debian 12, systemd-nspawn)"
+
+
+def _record_main(out: Path, lab: str | None = None, host: str | None = None) -> int:
+    """Record a host's answers to the audit's batch: audit one "record" host, twice (the
+    second run asks again for everything, from the prefetch cache the first left)."""
     recording: dict[str, list[Any]] = {}
     work = Path(f"/tmp/driftvakt-fleetsim-record-{time.time_ns()}")
-    with fleet([SimHost("recorded", "127.99.0.1", "record")], work, recording=recording) as sim:
+    via: tuple[str, ...] = ()
+    baseline: dict[str, Any] = {}
+    source = "the development machine (a real Debian 12, not hardened)"
+    if lab and host:
+        via, baseline, source = _lab_host(lab, host)
+    with fleet(
+        [SimHost("recorded", "127.99.0.1", "record")],
+        work,
+        recording=recording,
+        record_via=via,
+        baseline=baseline,
+    ) as sim:
         for _ in range(2):
-            audit(sim, work, timeout_s=20)
+            audit(sim, work, timeout_s=60)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(
             {
-                "source": "recorded by audit/tests/fleetsim.py record on the development "
-                "machine (a real Debian 12, not hardened), running the audit's batch as root",
+                "source": f"recorded by audit/tests/fleetsim.py record from {source}, running "
+                "the audit's batch as root",
+                "baseline": baseline,
                 "outputs": dict(sorted(recording.items())),
             },
             indent=1,
+            default=str,
         )
         + "\n"
     )
@@ -368,4 +436,6 @@ def _record_main(out: Path) -> int:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "record":
         sys.exit(_record_main(Path(sys.argv[2])))
+    if len(sys.argv) == 6 and sys.argv[1] == "record" and sys.argv[3] == "--lab":
+        sys.exit(_record_main(Path(sys.argv[2]), sys.argv[4], sys.argv[5]))
     sys.exit(__doc__.splitlines()[-1] if __doc__ else "usage")
