@@ -1,9 +1,9 @@
 """What the lab writes into a host's root filesystem before it boots.
 
 Everything here is a lab adaptation (listed in docs/lab.md), never part of a role: the lab's
-admin account and key (its user manager lingering), per-host SSH host keys, the mirror and its security suite as the apt
-sources (and the lab-only package that suite updates), names of the lab hosts, and chronyd
-allowed to run without the right to set this machine's clock.
+admin account and key (its user manager lingering), per-host SSH host keys, the mirror and its
+security suite as the apt sources (and the lab-only package that suite updates), names of the
+lab hosts, and chronyd allowed to run without the right to set this machine's clock.
 """
 
 from __future__ import annotations
