@@ -2,11 +2,11 @@
 postgresql://...``). psycopg 3 is imported here only, and this module only when a store's
 location is such a URL: the one-host audit on the embedded SQLite store never pays for it.
 
-Appends stay one line however many controllers write at once: a CHAIN transaction takes a
-transaction-scoped advisory lock (released by the commit or rollback, so a killed writer never
-leaves it held) before reading the head, and ``UNIQUE (prev_hash)`` refuses a second run
-linking to the same predecessor should anything ever append without the lock. Waiting for the
-lock is bounded by ``lock_timeout`` (the store's timeout).
+Appends stay one line however many controllers write at once: a CHAIN transaction runs holding
+an advisory lock (released when it ends, or by the server when a killed writer's connection
+closes), so it reads the head only when no other append is under way, and ``UNIQUE
+(prev_hash)`` refuses a second run linking to the same predecessor should anything ever append
+without the lock. Waiting for the lock is bounded by ``lock_timeout`` (the store's timeout).
 """
 
 from __future__ import annotations
@@ -111,23 +111,31 @@ class PostgresDatabase(Database):
     @contextmanager
     def transaction(self, kind: str = "IMMEDIATE") -> Iterator[Connection]:
         """DEFERRED: one snapshot (REPEATABLE READ, read only); IMMEDIATE: an ordinary write;
-        CHAIN: a write holding the chain's advisory lock until it ends."""
+        CHAIN: a write that holds the chain's advisory lock from before it begins until it
+        ends. Taken before BEGIN, not inside: a transaction begun before the lock was granted
+        would keep PostgreSQL's catalog cache from then, and miss tables another writer
+        created meanwhile (two controllers opening a new store at once did: found here)."""
         begin = {
             "DEFERRED": "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
             "IMMEDIATE": "BEGIN",
             "CHAIN": "BEGIN",
         }[kind]
         with self._lock, self.errors():
-            self._connection.execute(begin)
+            if kind == "CHAIN":  # released below, or by the server when a killed writer's
+                # connection closes
+                self._connection.execute("SELECT pg_advisory_lock(%s)", (CHAIN_LOCK,))
             try:
-                if kind == "CHAIN":
-                    self._connection.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK,))
-                yield self._adapter
-            except BaseException:
-                if not self._connection.closed:
-                    self._connection.execute("ROLLBACK")
-                raise
-            self._connection.execute("COMMIT")
+                self._connection.execute(begin)
+                try:
+                    yield self._adapter
+                except BaseException:
+                    if not self._connection.closed:
+                        self._connection.execute("ROLLBACK")
+                    raise
+                self._connection.execute("COMMIT")
+            finally:
+                if kind == "CHAIN" and not self._connection.closed:
+                    self._connection.execute("SELECT pg_advisory_unlock(%s)", (CHAIN_LOCK,))
 
     def schema_version(self, db: Connection) -> int:
         if db.execute("SELECT to_regclass('driftvakt_schema')").fetchone()[0] is None:
