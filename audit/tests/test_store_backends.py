@@ -323,3 +323,19 @@ def test_two_controllers_audit_disjoint_slices_into_one_postgresql_store_at_once
         run = json.loads((tmp_path / f"controller{k}" / "run.json").read_text())
         assert sorted({r["host"] for r in run["results"]}) == names[k::2]
     assert (tmp_path / "controller0" / "var" / "driftvakt.prefetch.json").is_file()
+
+
+def test_a_postgresql_store_without_psycopg_says_what_to_install(tmp_path: Path) -> None:
+    code = (
+        "import sys; sys.modules['psycopg'] = None  # as if the extra were not installed\n"
+        "from driftvakt.cli import main\n"
+        "sys.exit(main(['store', 'verify', '--store', 'postgresql://a@127.0.0.1:1/db']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=child_env(), capture_output=True, text=True, check=False
+    )
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "driftvakt: a PostgreSQL run store needs psycopg 3: pip install 'driftvakt[postgres]' "
+        "(or use a file path for the embedded SQLite store)"
+    ]
