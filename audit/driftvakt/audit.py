@@ -31,7 +31,8 @@ from driftvakt.lock import exclusive
 from driftvakt.precheck import checked_inventory
 from driftvakt.progress import Progress
 from driftvakt.results import Result, Run, Status, write_run_json_atomic
-from driftvakt.store import Store
+from driftvakt.store import Location, Store
+from driftvakt.store.location import is_url
 from driftvakt.waivers import Waiver, find
 from driftvakt.writable import require_writable_folder
 
@@ -158,7 +159,7 @@ def run_audit(
     lang: str,
     quiet: bool,
     project: Path | None = None,
-    store_path: Path | None = None,
+    store_path: Location | None = None,
     waivers_path: Path | None = None,
     timeout: float = 20,
     wait: float = 600,
@@ -180,11 +181,26 @@ def run_audit(
     )
     if not quiet:
         print(f"auditing {len(hosts)} host(s) against {len(known)} controls …", file=sys.stderr)
-    store_file = store_path or project / "var" / "driftvakt.db"
+    store_at = store_path or project / "var" / "driftvakt.db"
     require_writable_folder(output, "results file")
-    require_writable_folder(store_file, "run store")
+    if not is_url(store_at):
+        require_writable_folder(Path(store_at), "run store")
     for line in checked.lines():  # still before any host is contacted
         print(f"driftvakt: inventory: {line}", file=sys.stderr)
+    if is_url(store_at):  # a shared server: the chain lock lets several audits write at once
+        return _locked_audit(
+            run,
+            hosts,
+            inventory,
+            project,
+            store_at,
+            (waivers, checked.overrides),
+            output,
+            lang,
+            quiet,
+            timeout,
+        )
+    store_file = Path(store_at)
     with exclusive(store_file.with_suffix(".lock"), wait):
         return _locked_audit(
             run,
@@ -205,7 +221,7 @@ def _locked_audit(
     hosts: list[Target],
     inventory: str,
     project: Path,
-    store_file: Path,
+    store_at: Location,
     exceptions: tuple[list[Waiver], dict[str, dict[str, Override]]],
     output: Path,
     lang: str,
@@ -216,7 +232,7 @@ def _locked_audit(
     known = controls()
     position = {control: n for n, control in enumerate(known)}
     today = datetime.now(UTC).date()
-    store = Store(store_file)
+    store = Store(store_at)
     # Recorded before any host is touched: a killed audit shows as incomplete, never as half a run.
     store.begin(run.to_json())
     totals = {s.value: 0 for s in Status}  # the run's summary: all that is kept of its results
@@ -235,7 +251,8 @@ def _locked_audit(
             totals[r.status.value] += 1
         store.stage(run.id, [r.to_json() for r in merged])
 
-    cache = store.path.with_suffix(".prefetch.json")
+    # beside the store file, or this controller's own for a server store
+    cache = (store.path or project / "var" / "driftvakt.db").with_suffix(".prefetch.json")
     try:
         audit_hosts(
             hosts, inventory, project, _secrets(hosts), cache, quiet, timeout, on_host=host_done

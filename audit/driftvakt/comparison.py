@@ -8,13 +8,13 @@ before a point in time (``--since 30d``), or by default the run stored just befo
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from driftvakt.drift import DriftReport, RunSide, compare
 from driftvakt.errors import BadInputError
 from driftvakt.runref import load_run
-from driftvakt.store import Store, StoreError
+from driftvakt.store import Location, Store, StoreError
+from driftvakt.store.location import exists
 from driftvakt.timewindow import parse_since
 
 
@@ -34,7 +34,7 @@ def previous_stored(store: Store, run_id: str) -> str | None:
 
 def comparison_run(
     current: dict[str, Any],
-    store_path: Path,
+    store_path: Location,
     compare: str | None = None,
     since: str | None = None,
     fallback_to_oldest: bool = False,
@@ -48,7 +48,7 @@ def comparison_run(
     month still shows what changed)."""
     if compare:
         return load_run(compare, store_path)
-    if not store_path.exists():
+    if not exists(store_path):
         return None
     with Store(store_path) as store:
         if since is None:

@@ -16,6 +16,7 @@ from driftvakt.errors import BadInputError
 from driftvakt.exitcodes import Exit
 from driftvakt.inventory import targets
 from driftvakt.results import ErrorKind
+from driftvakt.store import Location
 
 ACCEPTED = ("pass", "waived", "not_applicable")
 
@@ -66,7 +67,7 @@ def run_gate(
     inventory: str | None,
     output: Path,
     lang: str,
-    store_path: Path | None,
+    store_path: Location | None,
     waivers_path: Path | None,
     timeout: float,
     wait: float,

@@ -8,8 +8,22 @@ import pytest
 # labkit and friends are plain helper modules beside the tests: pytest's default import mode
 # puts this folder (no __init__.py) on sys.path before it imports this conftest.
 from labkit import PROJECT, driftvakt, playbook, session_diagnostics
+from pgcluster import Cluster, cluster
 
 CI_LAB, CI_HOSTS = "ci", 3
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """One real PostgreSQL server for the session's tests (each takes a fresh database)."""
+    with cluster() as started:
+        yield started
+
+
+@pytest.fixture
+def postgres_url(pg_cluster: Cluster) -> str:
+    """A fresh, empty database on the session's PostgreSQL server."""
+    return pg_cluster.new_database()
 
 
 @pytest.fixture(scope="session")

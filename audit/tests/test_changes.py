@@ -296,3 +296,24 @@ def test_finish_without_begin_and_missing_store_are_errors(tmp_path: Path) -> No
     with pytest.raises(StoreError, match="no run store"):
         changes.records(tmp_path / "absent.db")
     assert changes_view.listing([]) == "no change records match"
+
+
+def test_callback_and_gate_use_a_postgresql_store_named_by_the_environment(
+    play: Any, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The callback writes, and the gate reads, the change record through the store's functions
+    only: a PostgreSQL store works the same (the gate once opened the file with raw SQL)."""
+    monkeypatch.setenv("DRIFTVAKT_STORE", postgres_url)
+    record_exists = _module(action_loader, "driftvakt_change_gate").record_exists
+    callback = _callback()
+    callback.v2_playbook_on_play_start(play)
+    assert callback.record is not None, callback.failed_to_record
+    out = _action("driftvakt_change_gate")(change_ref="CHG0042", environment="production")
+    assert not out.get("failed"), out
+    stats = AggregateStats()
+    stats.increment("ok", "web1")
+    callback.v2_playbook_on_stats(stats)
+    (listed,) = changes.records(postgres_url)
+    assert (listed.user, listed.change_ref, listed.status) == ("anna", "CHG0042", "ok")
+    assert record_exists(postgres_url, "no-such-id").startswith("change record no-such-")
+    assert "password" not in record_exists(postgres_url, "x")

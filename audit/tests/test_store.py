@@ -77,11 +77,21 @@ def child_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Any:
-    with Store(tmp_path / "var" / "driftvakt.db") as s:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """An SQLite store, or (a test marked BOTH_BACKENDS) a PostgreSQL one too."""
+    backend = getattr(request, "param", "sqlite")
+    location: Path | str = tmp_path / "var" / "driftvakt.db"
+    if backend == "postgresql":
+        location = request.getfixturevalue("postgres_url")
+    with Store(location) as s:
         yield s
 
 
+# The tests that touch no SQLite file directly run against both backends.
+BOTH_BACKENDS = pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)
+
+
+@BOTH_BACKENDS
 def test_save_load_roundtrip_and_queries(store: Store) -> None:
     first, second, third = make_run(), make_run(status=Status.PASS), make_run()
     saved = [store.save(run) for run in (first, second, third)]
@@ -110,6 +120,7 @@ def test_schema_is_versioned_and_in_wal_mode(store: Store) -> None:
         assert again.runs() == store.runs()
 
 
+@BOTH_BACKENDS
 def test_since_and_as_of_use_the_start_time(store: Store) -> None:
     now = datetime.now(UTC)
     old, mid, new = (make_run(now - timedelta(days=d)) for d in (10, 3, 0))
@@ -124,6 +135,7 @@ def test_since_and_as_of_use_the_start_time(store: Store) -> None:
     assert store.as_of(now - timedelta(days=30)) is None
 
 
+@BOTH_BACKENDS
 def test_unknown_ambiguous_and_duplicate_runs_are_clear_errors(store: Store) -> None:
     a = make_run(run_id="abc-1")
     store.save(a)
@@ -314,6 +326,7 @@ def test_prune_keeps_verify_clean_and_later_edits_are_still_found(store: Store) 
     assert runs[3]["id"] in problems[0]
 
 
+@BOTH_BACKENDS
 def test_prune_never_drops_the_newest_run_and_the_chain_goes_on(store: Store) -> None:
     now = datetime.now(UTC)
     for d in (9, 8, 7):
@@ -471,6 +484,7 @@ def test_a_save_killed_before_commit_leaves_no_half_run(tmp_path: Path) -> None:
         assert s.verify() == []
 
 
+@BOTH_BACKENDS
 def test_begin_then_save_clears_the_in_progress_row(store: Store) -> None:
     run = make_run()
     run_id = store.begin({k: v for k, v in run.items() if k != "results"})

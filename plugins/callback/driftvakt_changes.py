@@ -18,7 +18,9 @@ requirements:
   - the driftvakt Python package importable by ansible-playbook's Python
 options:
   store:
-    description: The run store file; default var/driftvakt.db beside the playbook.
+    description: >-
+      The run store: a file (default var/driftvakt.db beside the playbook) or a PostgreSQL
+      URL (postgresql://...) shared by several controllers.
     env:
       - name: DRIFTVAKT_STORE
     ini:
@@ -114,15 +116,17 @@ class CallbackModule(CallbackBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.record: Any = None
-        self.store: Path | None = None
+        self.store: Path | str | None = None
         self.playbook = ""
         self.known: set[str] = set()
         self.failed_to_record = ""
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _store_path(self) -> Path:
+    def _store_path(self) -> Path | str:
         configured = self.get_option("store")
+        if configured and str(configured).startswith(("postgresql://", "postgres://")):
+            return str(configured)
         if configured:
             return Path(configured).expanduser()
         base = Path(self.playbook).resolve().parent if self.playbook else Path.cwd()

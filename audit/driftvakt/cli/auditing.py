@@ -11,6 +11,13 @@ def _optional_path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
 
+def _optional_store(value: str | None) -> Path | str | None:
+    """--store (or DRIFTVAKT_STORE, the parser's default): a file path or a PostgreSQL URL."""
+    from driftvakt.store.location import resolve
+
+    return resolve(value) if value else None
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from driftvakt.audit import run_audit
 
@@ -20,7 +27,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         output=Path(args.output),
         lang=args.lang,
         quiet=args.quiet or not sys.stderr.isatty(),
-        store_path=_optional_path(args.store),
+        store_path=_optional_store(args.store),
         waivers_path=_optional_path(args.waivers),
         timeout=args.timeout,
         wait=args.wait,
@@ -47,7 +54,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
         inventory=args.inventory,
         output=Path(args.output),
         lang=args.lang,
-        store_path=_optional_path(args.store),
+        store_path=_optional_store(args.store),
         waivers_path=_optional_path(args.waivers),
         timeout=args.timeout,
         wait=args.wait,

@@ -10,6 +10,13 @@ from pathlib import Path
 from driftvakt.exitcodes import Exit
 
 
+def _store(text: str) -> Path | str:
+    """--store: a file path or a PostgreSQL URL."""
+    from driftvakt.store.location import resolve
+
+    return resolve(text)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from driftvakt.export import command
 
@@ -21,7 +28,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.list:
         return cmd_receipts(args)
     done = command.export(
-        Path(args.store),
+        _store(args.store),
         args.run,
         key,
         Path(args.out),
@@ -53,7 +60,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_receipts(args: argparse.Namespace) -> int:
     from driftvakt.export.receipts import receipts
 
-    for r in receipts(Path(args.store)):
+    for r in receipts(_store(args.store)):
         print(
             f"{r.delivered_at}  run {r.run_id[:8]}  {r.destination}{r.remote_path}  "
             f"sha256 {r.bundle_sha256[:16]}  {r.host_key}  attempts {r.attempts}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
-from pathlib import Path
 
 from driftvakt.errors import BadInputError
 from driftvakt.exitcodes import Exit
@@ -15,9 +14,10 @@ def cmd_drift(args: argparse.Namespace) -> int:
     from driftvakt.comparison import comparison_run
     from driftvakt.drift import compare, format_text
     from driftvakt.store import Store
+    from driftvakt.store.location import resolve
     from driftvakt.timewindow import parse_since
 
-    path = Path(args.store)
+    path = resolve(args.store)
     with Store(path) as store:
         latest = store.latest(1)
     if not latest:
@@ -38,9 +38,10 @@ def cmd_drift(args: argparse.Namespace) -> int:
 
 def cmd_store(args: argparse.Namespace) -> int:
     from driftvakt.store import Store, headlog
+    from driftvakt.store.location import resolve
     from driftvakt.timewindow import parse_since
 
-    store = Store(Path(args.store), create=False)  # verify or prune never make a store
+    store = Store(resolve(args.store), create=False)  # verify or prune never make a store
     if args.store_command == "verify":
         problems = store.verify(known_hashes=args.known_hash)
         for problem in problems:
@@ -55,11 +56,12 @@ def cmd_store(args: argparse.Namespace) -> int:
                 )
         if problems:
             return Exit.ERRORS
-        heads = len(headlog.read(store.path)[0])
-        print(
-            f"run store intact: {len(store.runs())} runs, chain head {store.head()[:16]}, "
-            f"{heads} logged head(s) in {headlog.log_path(store.path)} agree"
-        )
+        summary = f"run store intact: {len(store.runs())} runs, chain head {store.head()[:16]}"
+        if store.path is None:
+            print(f"{summary} (a server store: its heads are in the system log)")
+        else:
+            heads = len(headlog.read(store.path)[0])
+            print(f"{summary}, {heads} logged head(s) in {headlog.log_path(store.path)} agree")
         return Exit.OK
     age = parse_since(args.older_than)
     if age is None:
@@ -71,9 +73,10 @@ def cmd_store(args: argparse.Namespace) -> int:
 def cmd_changes(args: argparse.Namespace) -> int:
     from driftvakt import changes, changes_view
     from driftvakt.store import Store
+    from driftvakt.store.location import resolve
     from driftvakt.timewindow import parse_since
 
-    path = Path(args.store)
+    path = resolve(args.store)
     if args.change:
         record = changes.load(path, args.change)
         with Store(path) as store:

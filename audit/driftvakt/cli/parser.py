@@ -4,10 +4,21 @@ it. No command logic here."""
 from __future__ import annotations
 
 import argparse
+import os
 
 from driftvakt import __version__
-from driftvakt.cli import auditing, baseline, delivery, history, reports
+from driftvakt.cli import auditing, baseline, delivery, history, reports, scheduling
 from driftvakt.cli import lab as lab_commands
+
+STORE_ENV = "DRIFTVAKT_STORE"  # the store when --store is not given (store/location.py)
+STORE_HELP = (
+    "run store: a file or postgresql://... (default: $DRIFTVAKT_STORE, else var/driftvakt.db)"
+)
+
+
+def _store_default() -> str:
+    return os.environ.get(STORE_ENV) or "var/driftvakt.db"
+
 
 # the text of ``driftvakt --help``
 DESCRIPTION = "The ``driftvakt`` command. The only module that exits; everything else raises."
@@ -59,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("-o", "--output", default="results/latest.json", help="JSON result file")
     audit.add_argument("--lang", choices=("sv", "en"), default="en")
     audit.add_argument("-q", "--quiet", action="store_true")
-    audit.add_argument("--store", default=None, help="run store (default: var/driftvakt.db)")
+    audit.add_argument("--store", default=os.environ.get(STORE_ENV), help=STORE_HELP)
     audit.add_argument(
         "--timeout",
         type=float,
@@ -101,14 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     drift = sub.add_parser("drift", help="what changed between runs")
     drift.add_argument("--since", default=None, help="a run id (prefix) or a duration (24h, 7d)")
-    drift.add_argument("--store", default="var/driftvakt.db")
+    drift.add_argument("--store", default=_store_default())
     drift.add_argument("--lang", choices=("sv", "en"), default="en")
     drift.set_defaults(func=history.cmd_drift)
 
     store = sub.add_parser("store", help="the run store: verify the hash chain, prune old runs")
     store_sub = store.add_subparsers(dest="store_command", required=True)
     verify = store_sub.add_parser("verify", help="find edited or deleted runs")
-    verify.add_argument("--store", default="var/driftvakt.db")
+    verify.add_argument("--store", default=_store_default())
     verify.add_argument(
         "--known-hash",
         action="append",
@@ -118,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prune = store_sub.add_parser("prune", help="delete runs older than a duration")
     prune.add_argument("--older-than", required=True)
-    prune.add_argument("--store", default="var/driftvakt.db")
+    prune.add_argument("--store", default=_store_default())
     store.set_defaults(func=history.cmd_store)
 
     cov = sub.add_parser("coverage", help="host requirements covered by controls, per platform")
@@ -150,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--lang", choices=("sv", "en"), default="en")
     rep.add_argument("--format", choices=("html", "json", "junit", "csv", "oscal"), default="html")
     rep.add_argument("--bom", action="store_true", help="CSV: start with a UTF-8 BOM (Excel)")
-    rep.add_argument("--store", default="var/driftvakt.db", help="run store, for run ids")
+    rep.add_argument("--store", default=_store_default(), help="run store, for run ids")
     rep.set_defaults(func=reports.cmd_report)
 
     rig = sub.add_parser(
@@ -166,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     rig.add_argument("--lang", choices=("sv", "en"), default="en")
     rig.add_argument("--format", choices=("html", "json", "csv"), default="html")
     rig.add_argument("-o", "--output", default=None, help="output file, `-` for stdout")
-    rig.add_argument("--store", default="var/driftvakt.db")
+    rig.add_argument("--store", default=_store_default())
     rig.set_defaults(func=reports.cmd_rights)
 
     gate = sub.add_parser("gate", help="acceptance gate: exit 0 only if the hosts comply")
@@ -174,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("-i", "--inventory", default=None, help="Ansible inventory")
     gate.add_argument("-o", "--output", default="results/gate.json", help="JSON result file")
     gate.add_argument("--lang", choices=("sv", "en"), default="en")
-    gate.add_argument("--store", default=None, help="run store (default: var/driftvakt.db)")
+    gate.add_argument("--store", default=os.environ.get(STORE_ENV), help=STORE_HELP)
     gate.add_argument("--timeout", type=float, default=20, help="seconds per host (default 20)")
     gate.add_argument("--wait", type=float, default=600, help="seconds to wait for the store")
     gate.add_argument("--waivers", default=None, help="waiver file (default: as audit)")
@@ -186,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument(
         "run", nargs="?", help="run id or prefix (default: the latest); `keygen`: new signing key"
     )
-    exp.add_argument("--store", default="var/driftvakt.db")
+    exp.add_argument("--store", default=_store_default())
     exp.add_argument("--key", default="var/driftvakt-signing.key", help="Ed25519 signing key")
     exp.add_argument("--out", default="reports/export", help="folder the bundle is written to")
     exp.add_argument("--to", help="deliver to sftp://user@host[:port]/folder")
@@ -202,14 +213,31 @@ def build_parser() -> argparse.ArgumentParser:
     ver.set_defaults(func=delivery.cmd_verify)
 
     rec = sub.add_parser("receipts", help="export deliveries recorded in the run store")
-    rec.add_argument("--store", default="var/driftvakt.db")
+    rec.add_argument("--store", default=_store_default())
     rec.set_defaults(func=delivery.cmd_receipts)
 
     chg = sub.add_parser("changes", help="hardening runs recorded by the Ansible callback")
     chg.add_argument("change", nargs="?", help="a change id (prefix): show it in detail")
     chg.add_argument("--since", default=None, help="only changes started within, e.g. 30d")
     chg.add_argument("--host", default=None, help="only changes that touched this host")
-    chg.add_argument("--store", default="var/driftvakt.db")
+    chg.add_argument("--store", default=_store_default())
     chg.add_argument("--lang", choices=("sv", "en"), default="en")
     chg.set_defaults(func=history.cmd_changes)
+
+    sch = sub.add_parser("schedule", help="the nightly audit and export as a systemd timer")
+    sch_sub = sch.add_subparsers(dest="schedule_command", required=True)
+    ins = sch_sub.add_parser("install", help="write the service, timer and failure units")
+    ins.add_argument("-i", "--inventory", default=None, help="Ansible inventory")
+    ins.add_argument("--store", default=os.environ.get(STORE_ENV), help=STORE_HELP)
+    ins.add_argument("--project", default=".", help="working directory (default: this one)")
+    ins.add_argument("--on-calendar", default="*-*-* 02:30:00", help="systemd OnCalendar=")
+    ins.add_argument("--user", default=None, help="run as this account (default: root)")
+    ins.add_argument("--environment-file", default=None, help="secrets: passphrases, PGPASSWORD")
+    ins.add_argument("--export-to", default=None, help="deliver to sftp://user@host[:port]/dir")
+    ins.add_argument("--key", default=None, help="Ed25519 signing key (default: export's)")
+    ins.add_argument("--ssh-key", default=None, help="SSH private key for --export-to")
+    ins.add_argument("--known-hosts", default=None, help="known_hosts file for --export-to")
+    ins.add_argument("--driftvakt", default=None, help="the driftvakt executable (default: this)")
+    ins.add_argument("--root", default="/", help="write under ROOT/etc/systemd/system")
+    ins.set_defaults(func=scheduling.cmd_schedule)
     return parser

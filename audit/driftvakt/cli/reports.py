@@ -11,16 +11,23 @@ from driftvakt.errors import BadInputError
 from driftvakt.exitcodes import Exit
 
 
+def _store(text: str) -> Path | str:
+    """--store: a file path or a PostgreSQL URL."""
+    from driftvakt.store.location import resolve
+
+    return resolve(text)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from driftvakt import report
     from driftvakt.comparison import comparison_run
     from driftvakt.runref import load_run
 
-    current = load_run(args.result, Path(args.store))  # a file, a stored run id, or the latest
+    current = load_run(args.result, _store(args.store))  # a file, a stored run id, or the latest
     if args.format != "html":
         return _write_format(current, args)
     # --previous names the earlier run (a file or run id); by default the run stored before it
-    previous = comparison_run(current, Path(args.store), args.previous)
+    previous = comparison_run(current, _store(args.store), args.previous)
     out = report.write(current, Path(args.output or "reports/report.html"), args.lang, previous)
     print(f"report written to {out}")
     return Exit.OK
@@ -52,7 +59,7 @@ def cmd_rights(args: argparse.Namespace) -> int:
     from driftvakt.comparison import comparison_run
     from driftvakt.runref import load_run
 
-    store = Path(args.store)
+    store = _store(args.store)
     current = load_run(args.run, store)
     if not rights.inventories(current):
         raise BadInputError(

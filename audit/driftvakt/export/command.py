@@ -14,7 +14,8 @@ from pathlib import Path
 from driftvakt import __version__
 from driftvakt.errors import BadInputError
 from driftvakt.export import bundle, contents, receipts, sftp, signing
-from driftvakt.store import Store, StoreError
+from driftvakt.store import Location, Store, StoreError
+from driftvakt.store.location import describe, exists
 
 
 def _passphrase(prompt: str, *, confirm: bool) -> bytes | None:
@@ -48,7 +49,7 @@ class Exported:
 
 
 def export(
-    store_path: Path,
+    store_path: Location,
     run_key: str | None,
     key_path: Path,
     out_dir: Path,
@@ -65,13 +66,13 @@ def export(
     if target and (ssh_key is None or known_hosts is None):
         raise BadInputError("--to needs --ssh-key and a known_hosts file")
     key = load_signing_key(key_path)  # before any work: a wrong passphrase fails fast
-    if not store_path.exists():
+    if not exists(store_path):
         raise StoreError(f"no run store at {store_path}: run driftvakt audit first")
     with Store(store_path, create=False) as store:
         found = store.verify()
         if found:  # never sign a history that was changed: the bundle would vouch for it
             raise StoreError(
-                f"refusing to export: the run store {store_path} does not verify "
+                f"refusing to export: the run store {describe(store_path)} does not verify "
                 f"({len(found)} problem(s), first: {found[0]}); run driftvakt store verify"
             )
         if run_key:
@@ -79,7 +80,7 @@ def export(
         else:
             latest = store.latest(1)
             if not latest:
-                raise StoreError(f"the run store {store_path} holds no runs yet")
+                raise StoreError(f"the run store {describe(store_path)} holds no runs yet")
             run = latest[0]
         stored = next(r for r in store.runs() if r.id == run["id"])
         previous = store.before(run["id"])

@@ -1,15 +1,21 @@
-"""The run store: every audit run kept in one embedded SQLite file, chained so that edits and
-deletions show.
+"""The run store: every audit run, hardening change record and delivery receipt, in one
+embedded SQLite file (the default) or a PostgreSQL database shared by several controllers;
+runs chained so that edits and deletions show. Nothing outside this package touches the tables.
 
-One module per job: ``schema`` (tables, migration: the on-disk format), ``database`` (the
-connection, transactions, errors), ``chain`` (canonical JSON and hashes), ``writing`` (begin,
-stage, save), ``queries`` (reading back), ``retention`` (prune), ``verification`` (walking the
-chain); :class:`Store` (``runstore``) ties them to one file. Callers import from here.
+One module per job: ``schema`` (tables, versioned migrations), ``database`` (the connection,
+transactions, errors; SQLite), ``postgres`` (the PostgreSQL backend), ``location`` (a path or a
+URL), ``chain`` (canonical JSON and hashes), ``writing`` (begin, stage, save), ``queries``
+(reading back), ``retention`` (prune), ``verification`` (walking the chain), ``changelog``
+(change records), ``receipts`` (delivery receipts); :class:`Store` (``runstore``) ties them to
+one store. Callers import from here.
 """
 
 from driftvakt.store.chain import GENESIS_HASH, canonical_json, chain_hash
+from driftvakt.store.changelog import ChangeRecord, TaskChange
 from driftvakt.store.database import DEFAULT_TIMEOUT
 from driftvakt.store.errors import StoreError
+from driftvakt.store.location import Location
+from driftvakt.store.receipts import Receipt
 from driftvakt.store.records import IncompleteRun, RunOutline, StoredRun
 from driftvakt.store.retention import STALE_AUDIT
 from driftvakt.store.runstore import Store
@@ -23,11 +29,15 @@ __all__ = [
     "SCHEMA_VERSION",
     "STALE_AUDIT",
     "WHOLE",
+    "ChangeRecord",
     "IncompleteRun",
+    "Location",
+    "Receipt",
     "RunOutline",
     "Store",
     "StoreError",
     "StoredRun",
+    "TaskChange",
     "canonical_json",
     "chain_hash",
 ]

@@ -37,23 +37,25 @@ def log_path(store: Path) -> Path:
     return store.with_name(store.name + ".heads")
 
 
-def record(store: Path, event: str, seq: int, digest: str, run_id: str) -> None:
-    """Append one head; a failure to write it is the caller's error (the run is not lost)."""
+def record(store: Path | None, label: str, event: str, seq: int, digest: str, run_id: str) -> None:
+    """Append one head (to the file beside an SQLite store; ``store`` None: a server's, system
+    log only); a failure to write it is the caller's error (the run is not lost)."""
     entry = {"at": now(), "event": event, "seq": seq, "hash": digest, "run": run_id}
-    fd = os.open(log_path(store), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, (json.dumps(entry, sort_keys=True) + "\n").encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    _to_system_log(store, entry)
+    if store is not None:
+        fd = os.open(log_path(store), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, (json.dumps(entry, sort_keys=True) + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    _to_system_log(str(store.resolve()) if store is not None else label, entry)
 
 
-def _to_system_log(store: Path, entry: dict[str, object]) -> None:
+def _to_system_log(name: str, entry: dict[str, object]) -> None:
     logger = shutil.which("logger")
     if logger is None or not Path("/dev/log").exists():
         return  # no system log here: the head log and signed exports remain
-    text = f"{store.resolve()} {entry['event']} seq={entry['seq']} hash={entry['hash']}"
+    text = f"{name} {entry['event']} seq={entry['seq']} hash={entry['hash']}"
     subprocess.run(
         [logger, "-t", SYSLOG_TAG, "--", text], check=False, timeout=5, capture_output=True
     )

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from driftvakt.store.chain import GENESIS_HASH
 from driftvakt.store.clock import aware, parse_time
-from driftvakt.store.database import Database
+from driftvakt.store.database import Connection, Database
 from driftvakt.store.errors import StoreError
 from driftvakt.store.records import IncompleteRun, RunOutline, StoredRun
 from driftvakt.store.schema import ROW_COLUMNS, ROWS
 
 
-def head_hash(db: sqlite3.Connection) -> str:
+def head_hash(db: Connection) -> str:
     """The newest chain hash: of the last run, else of the last prune anchor, else genesis."""
     row = db.execute("SELECT hash FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
     if row is None:
@@ -48,30 +46,30 @@ def runs(database: Database) -> list[StoredRun]:
 
 def load(database: Database, run_id_or_prefix: str) -> dict[str, Any]:
     with database.transaction("DEFERRED") as db:
-        return _content(db, database.path, _find(db, run_id_or_prefix))
+        return _content(db, database.label, _find(db, run_id_or_prefix))
 
 
 def latest(database: Database, n: int) -> list[dict[str, Any]]:
     with database.transaction("DEFERRED") as db:
         rows = db.execute("SELECT seq FROM runs ORDER BY seq DESC LIMIT ?", (max(n, 0),)).fetchall()
-        return [_content(db, database.path, seq) for (seq,) in rows]
+        return [_content(db, database.label, seq) for (seq,) in rows]
 
 
 def before(database: Database, run_id: str) -> dict[str, Any] | None:
     with database.transaction("DEFERRED") as db:
         seq = _before(db, _find(db, run_id))
-        return None if seq is None else _content(db, database.path, seq)
+        return None if seq is None else _content(db, database.label, seq)
 
 
 def outline(database: Database, run_id: str) -> RunOutline:
     with database.transaction("DEFERRED") as db:
-        return _outline(db, database.path, _find(db, run_id))
+        return _outline(db, database.label, _find(db, run_id))
 
 
 def outline_before(database: Database, run_id: str) -> RunOutline | None:
     with database.transaction("DEFERRED") as db:
         seq = _before(db, _find(db, run_id))
-        return None if seq is None else _outline(db, database.path, seq)
+        return None if seq is None else _outline(db, database.label, seq)
 
 
 HOST_RESULTS = (
@@ -93,7 +91,7 @@ def host_results(database: Database, run_id: str, host: str) -> list[dict[str, A
         try:
             result["evidence"] = json.loads(result["evidence"])
         except ValueError as exc:
-            raise StoreError(f"run seq {seq} in {database.path} is damaged; run verify") from exc
+            raise StoreError(f"run seq {seq} in {database.label} is damaged; run verify") from exc
         found.append(result)
     return found
 
@@ -103,12 +101,12 @@ def iter_results(database: Database, run_id: str) -> Iterator[dict[str, Any]]:
         seq = _find(db, run_id)
         layout = db.execute("SELECT layout FROM runs WHERE seq = ?", (seq,)).fetchone()[0]
         if layout != ROWS:
-            yield from _content(db, database.path, seq).get("results", [])
+            yield from _content(db, database.label, seq).get("results", [])
             return
         for (content,) in db.execute(
             "SELECT content FROM results WHERE run_seq = ? ORDER BY idx", (seq,)
         ):
-            yield _decode(database.path, seq, content)
+            yield _decode(database.label, seq, content)
 
 
 def since(database: Database, when: datetime) -> list[dict[str, Any]]:
@@ -141,10 +139,10 @@ def _where(database: Database, keep: Callable[[datetime], bool]) -> list[dict[st
             for seq, started in db.execute("SELECT seq, started FROM runs ORDER BY seq")
             if (when := parse_time(started)) is not None and keep(when)
         ]
-        return [_content(db, database.path, seq) for seq in seqs]
+        return [_content(db, database.label, seq) for seq in seqs]
 
 
-def _find(db: sqlite3.Connection, key: str) -> int:
+def _find(db: Connection, key: str) -> int:
     if not key:
         raise StoreError("no run id given")
     row = db.execute("SELECT seq FROM runs WHERE id = ?", (key,)).fetchone()
@@ -162,14 +160,14 @@ def _find(db: sqlite3.Connection, key: str) -> int:
     return int(rows[0][0])
 
 
-def _before(db: sqlite3.Connection, seq: int) -> int | None:
+def _before(db: Connection, seq: int) -> int | None:
     row = db.execute(
         "SELECT seq FROM runs WHERE seq < ? ORDER BY seq DESC LIMIT 1", (seq,)
     ).fetchone()
     return None if row is None else int(row[0])
 
 
-def _content(db: sqlite3.Connection, path: Path, seq: int) -> dict[str, Any]:
+def _content(db: Connection, path: str, seq: int) -> dict[str, Any]:
     """The whole run JSON, results included, in either layout."""
     layout, content = db.execute(
         "SELECT layout, content FROM runs WHERE seq = ?", (seq,)
@@ -185,7 +183,7 @@ def _content(db: sqlite3.Connection, path: Path, seq: int) -> dict[str, Any]:
     return data
 
 
-def _outline(db: sqlite3.Connection, path: Path, seq: int) -> RunOutline:
+def _outline(db: Connection, path: str, seq: int) -> RunOutline:
     layout, content = db.execute(
         "SELECT layout, content FROM runs WHERE seq = ?", (seq,)
     ).fetchone()
@@ -208,7 +206,7 @@ def _outline(db: sqlite3.Connection, path: Path, seq: int) -> RunOutline:
     return RunOutline(meta, tuple(hosts), tuple(controls), int(count[0]))
 
 
-def _decode(path: Path, seq: int, content: str) -> dict[str, Any]:
+def _decode(path: str, seq: int, content: str) -> dict[str, Any]:
     try:
         data = json.loads(content)
     except ValueError as exc:

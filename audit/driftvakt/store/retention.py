@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 from driftvakt.store.clock import now, parse_time
-from driftvakt.store.database import Database
+from driftvakt.store.database import Connection, Database
 from driftvakt.store.errors import StoreError
 from driftvakt.store.verification import problems
 
@@ -17,7 +16,7 @@ def prune(database: Database, older_than: timedelta) -> int:
     if older_than < timedelta(0):
         raise StoreError("prune needs a positive age")
     cutoff = datetime.now(UTC) - older_than
-    with database.transaction() as db:
+    with database.transaction("CHAIN") as db:
         found = problems(db, ())
         if found:
             raise StoreError(
@@ -46,7 +45,7 @@ def prune(database: Database, older_than: timedelta) -> int:
     return len(doomed)
 
 
-def _drop_stale_incomplete(db: sqlite3.Connection, before: datetime) -> None:
+def _drop_stale_incomplete(db: Connection, before: datetime) -> None:
     """Audits begun before ``before`` and never saved (killed): their record and staged
     results go with the old runs. No audit runs that long, so none still running is hit."""
     for run_id, begun in db.execute("SELECT id, begun_at FROM runs_in_progress").fetchall():

@@ -1,4 +1,5 @@
-"""The :class:`Store` callers use: one file, each job delegated to the module that does it."""
+"""The :class:`Store` callers use: one store (an SQLite file or a PostgreSQL database), each job
+delegated to the module that does it."""
 
 from __future__ import annotations
 
@@ -8,24 +9,54 @@ from pathlib import Path
 from typing import Any
 
 from driftvakt.errors import BadInputError
-from driftvakt.store import headlog, queries, retention, verification, writing
-from driftvakt.store.database import DEFAULT_TIMEOUT, Database
+from driftvakt.store import (
+    changelog,
+    headlog,
+    queries,
+    receipts,
+    retention,
+    verification,
+    writing,
+)
+from driftvakt.store.changelog import ChangeRecord
+from driftvakt.store.database import DEFAULT_TIMEOUT, Database, SqliteDatabase
+from driftvakt.store.location import Location, describe, is_url
+from driftvakt.store.receipts import Receipt
 from driftvakt.store.records import IncompleteRun, RunOutline, StoredRun
 from driftvakt.store.schema import migrate
 
 
 class Store:
-    """The run store in one SQLite file. Safe to share between threads; close() when done."""
+    """The run store: an SQLite file (a path) or a PostgreSQL database (a ``postgresql://``
+    URL). Safe to share between threads; close() when done."""
 
     def __init__(
-        self, path: Path, *, timeout: float = DEFAULT_TIMEOUT, create: bool = True
+        self, location: Location, *, timeout: float = DEFAULT_TIMEOUT, create: bool = True
     ) -> None:
-        if not create and not Path(path).is_file():
-            raise BadInputError(f"no run store at {path}: check --store (nothing was created)")
-        self._database = Database(Path(path), timeout)
-        self.path = self._database.path
+        self._database: Database
+        if is_url(location):
+            from driftvakt.store.postgres import PostgresDatabase
+
+            self._database = PostgresDatabase(str(location), timeout)
+        else:
+            if not create and not Path(location).is_file():
+                raise BadInputError(
+                    f"no run store at {location}: check --store (nothing was created)"
+                )
+            self._database = SqliteDatabase(Path(location), timeout)
+        # The file of an SQLite store (its head log, lock and caches go beside it); None for
+        # a server.
+        self.path: Path | None = self._database.file
+        self.label = self._database.label
         self.timeout = timeout
         try:
+            if not create and self.path is None:
+                with self._database.transaction("DEFERRED") as db:
+                    if not self._database.schema_version(db):
+                        raise BadInputError(
+                            f"no run store at {describe(location)}: check --store "
+                            "(nothing was created)"
+                        )
             migrate(self._database)
         except BaseException:
             self._database.close()
@@ -65,8 +96,14 @@ class Store:
 
     def _logged(self, stored: StoredRun) -> StoredRun:
         """The new head, also outside the store (headlog.py): verify checks against it."""
-        headlog.record(self.path, "saved", stored.seq, stored.hash, stored.id)
+        headlog.record(self.path, self.label, "saved", stored.seq, stored.hash, stored.id)
         return stored
+
+    @property
+    def head_log(self) -> Path | None:
+        """The head log beside an SQLite store; a server's heads go to the system log only
+        (several controllers write one chain: no one machine's file holds every head)."""
+        return None if self.path is None else headlog.log_path(self.path)
 
     def mark_abandoned(self, run_id: str, why: str) -> None:
         """Mark a begun run that will never be saved (interrupted, failed); its staged results
@@ -92,7 +129,7 @@ class Store:
                 seq, digest = db.execute(
                     "SELECT seq, hash FROM chain_anchors ORDER BY seq DESC LIMIT 1"
                 ).fetchone()
-            headlog.record(self.path, "pruned", int(seq), str(digest), "")
+            headlog.record(self.path, self.label, "pruned", int(seq), str(digest), "")
         return count
 
     # -- reading (queries.py) ---------------------------------------------------------------
@@ -168,4 +205,34 @@ class Store:
             anchors = {
                 int(seq): str(h) for seq, h in db.execute("SELECT seq, hash FROM chain_anchors")
             }
+        if self.path is None:
+            return found
         return found + headlog.problems(self.path, runs, anchors)
+
+    # -- change records (changelog.py) and delivery receipts (receipts.py) ------------------
+
+    def begin_change(self, record: ChangeRecord) -> None:
+        """Commit a change record's head at once, before any task runs."""
+        changelog.begin(self._database, record)
+
+    def finish_change(self, record: ChangeRecord) -> None:
+        """A change record's every task row and outcome, in one transaction."""
+        changelog.finish(self._database, record)
+
+    def changes(self) -> list[ChangeRecord]:
+        """Every change record, oldest first, without its tasks."""
+        return changelog.records(self._database)
+
+    def change(self, id_or_prefix: str) -> ChangeRecord:
+        """One change record with its tasks, by id or an unambiguous prefix."""
+        return changelog.load(self._database, id_or_prefix)
+
+    def has_change(self, change_id: str) -> bool:
+        return changelog.exists(self._database, change_id)
+
+    def record_receipt(self, receipt: Receipt) -> None:
+        receipts.record(self._database, receipt)
+
+    def receipts(self) -> list[Receipt]:
+        """Every delivery receipt, oldest first."""
+        return receipts.receipts(self._database)

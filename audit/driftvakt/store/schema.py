@@ -1,4 +1,6 @@
-"""The run store's tables, and bringing an older store up to date (``PRAGMA user_version``).
+"""The run store's tables, and bringing an older store up to date: versioned migrations, one
+script per version for each backend (SQLite: ``PRAGMA user_version``; PostgreSQL: the
+``driftvakt_schema`` table). This module alone knows the tables; nothing outside store/ writes SQL.
 
 - ``runs``: one row per saved run: ``seq`` (never reused), ``id``, ``started``, ``finished``,
   ``prev_hash``, ``hash``, ``saved_at``, ``layout`` and ``content``. A run's hash is
@@ -23,6 +25,16 @@
   finishes. They are no part of any run until :meth:`Store.save_staged` moves them, in the one
   transaction that chains the run; a killed audit leaves them beside its ``runs_in_progress``
   row (and :meth:`Store.abandon` drops both).
+- ``change_runs`` / ``change_tasks`` (``changelog.py``): one record per hardening run and the
+  tasks that changed or failed something. ``export_receipts`` (``receipts.py``): one row per
+  bundle the driftpartner's server took. Schema 3 brought them into the store's versions (older
+  code created them on first use, so the upgrade keeps any that exist), and ``UNIQUE
+  (prev_hash)``: two runs can never link to one predecessor, a second guard beside the
+  chain lock against a forked chain.
+
+A PostgreSQL store starts at schema 3 (the same tables in PostgreSQL's types; ``seq`` is given
+by the append, under the chain lock, since a sequence is not transactional and would leave gaps
+verify reports as deleted runs). A later schema adds one script to each backend.
 """
 
 from __future__ import annotations
@@ -30,7 +42,7 @@ from __future__ import annotations
 from driftvakt.store.database import Database
 from driftvakt.store.errors import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE runs (
@@ -95,28 +107,172 @@ WHOLE, ROWS = "whole", "rows"  # runs.layout
 ROW_COLUMNS = ("host", "control", "status", "evidence", "reason", "duration")
 
 
+_UPGRADE_3 = """
+CREATE TABLE IF NOT EXISTS change_runs (
+    id TEXT PRIMARY KEY,
+    started TEXT NOT NULL,
+    finished TEXT NOT NULL,
+    user TEXT NOT NULL,
+    change_ref TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    playbook TEXT NOT NULL,
+    inventory TEXT NOT NULL,
+    hosts TEXT NOT NULL,
+    check_mode INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    host_stats TEXT NOT NULL,
+    job TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS change_tasks (
+    change_id TEXT NOT NULL REFERENCES change_runs (id),
+    idx INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    task TEXT NOT NULL,
+    controls TEXT NOT NULL,
+    status TEXT NOT NULL,
+    diff TEXT NOT NULL,
+    PRIMARY KEY (change_id, idx)
+);
+CREATE INDEX IF NOT EXISTS change_runs_started ON change_runs (started);
+CREATE TABLE IF NOT EXISTS export_receipts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    bundle TEXT NOT NULL,
+    bundle_sha256 TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    remote_path TEXT NOT NULL,
+    host_key TEXT NOT NULL,
+    delivered_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX runs_prev_hash ON runs (prev_hash);
+"""
+SQLITE_MIGRATIONS = {1: _SCHEMA, 2: _UPGRADE_2, 3: _UPGRADE_3}
+
+_POSTGRES_SCHEMA_3 = """
+CREATE TABLE driftvakt_schema (version INTEGER NOT NULL);
+CREATE TABLE runs (
+    seq BIGINT PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    started TEXT NOT NULL,
+    finished TEXT NOT NULL,
+    prev_hash TEXT NOT NULL UNIQUE,
+    hash TEXT NOT NULL,
+    saved_at TEXT NOT NULL,
+    layout TEXT NOT NULL DEFAULT 'whole',
+    content TEXT NOT NULL
+);
+CREATE INDEX runs_started ON runs (started);
+CREATE TABLE results (
+    run_seq BIGINT NOT NULL REFERENCES runs (seq),
+    idx INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    control TEXT NOT NULL,
+    status TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    duration DOUBLE PRECISION NOT NULL,
+    content TEXT,
+    PRIMARY KEY (run_seq, idx)
+);
+CREATE INDEX results_host_control ON results (host, control);
+CREATE INDEX results_status ON results (status);
+CREATE INDEX results_run_host ON results (run_seq, host);
+CREATE TABLE chain_anchors (
+    seq BIGINT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    pruned_at TEXT NOT NULL,
+    count INTEGER NOT NULL
+);
+CREATE TABLE runs_in_progress (
+    id TEXT PRIMARY KEY,
+    started TEXT NOT NULL,
+    begun_at TEXT NOT NULL,
+    hostname TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    meta TEXT NOT NULL
+);
+CREATE TABLE results_in_progress (
+    pos BIGINT GENERATED ALWAYS AS IDENTITY,
+    run_id TEXT NOT NULL,
+    host TEXT NOT NULL,
+    control TEXT NOT NULL,
+    status TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    duration DOUBLE PRECISION NOT NULL,
+    content TEXT NOT NULL
+);
+CREATE INDEX results_in_progress_order ON results_in_progress (run_id, host);
+CREATE TABLE change_runs (
+    id TEXT PRIMARY KEY,
+    started TEXT NOT NULL,
+    finished TEXT NOT NULL,
+    "user" TEXT NOT NULL,
+    change_ref TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    playbook TEXT NOT NULL,
+    inventory TEXT NOT NULL,
+    hosts TEXT NOT NULL,
+    check_mode INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    host_stats TEXT NOT NULL,
+    job TEXT NOT NULL
+);
+CREATE TABLE change_tasks (
+    change_id TEXT NOT NULL REFERENCES change_runs (id),
+    idx INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    task TEXT NOT NULL,
+    controls TEXT NOT NULL,
+    status TEXT NOT NULL,
+    diff TEXT NOT NULL,
+    PRIMARY KEY (change_id, idx)
+);
+CREATE INDEX change_runs_started ON change_runs (started);
+CREATE TABLE export_receipts (
+    id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    bundle TEXT NOT NULL,
+    bundle_sha256 TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    remote_path TEXT NOT NULL,
+    host_key TEXT NOT NULL,
+    delivered_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL
+)
+"""
+POSTGRES_MIGRATIONS = {3: _POSTGRES_SCHEMA_3}
+
+
 def migrate(database: Database) -> None:
     """Create the tables of a new store, or upgrade an older one; refuse a newer one."""
-    with database.errors():
-        version = database.connection.execute("PRAGMA user_version").fetchone()[0]
+    with database.transaction("DEFERRED") as db:
+        version = database.schema_version(db)
     if version == SCHEMA_VERSION:
         return
-    with database.transaction() as db:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
+    # CHAIN: two controllers opening a new PostgreSQL store at once must not both create it.
+    with database.transaction("CHAIN") as db:
+        version = database.schema_version(db)
         if version > SCHEMA_VERSION:
             raise StoreError(
-                f"run store {database.path} has schema {version}, newer than this driftvakt "
+                f"run store {database.label} has schema {version}, newer than this driftvakt "
                 f"understands ({SCHEMA_VERSION}); upgrade driftvakt"
             )
-        steps = []
-        if version == 0:
-            if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                raise StoreError(f"{database.path} is an SQLite file but not a driftvakt store")
-            steps.append(_SCHEMA)
-        if version < 2:
-            steps.append(_UPGRADE_2)
-        for script in steps:
-            for statement in script.split(";"):
+        if version == SCHEMA_VERSION:
+            return
+        if version == 0 and database.holds_tables(db):
+            raise StoreError(f"{database.label} holds tables but is not a driftvakt store")
+        for step in sorted(v for v in database.migrations if v > version):
+            for statement in database.migrations[step].split(";"):
                 if statement.strip():
-                    db.execute(statement)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    try:
+                        db.execute(statement)
+                    except StoreError:
+                        raise
+                    except Exception as exc:  # the backend's own error, made one line
+                        raise StoreError(
+                            f"run store {database.label}: upgrading to schema {step} failed "
+                            f"({exc}); keep the file and run driftvakt store verify"
+                        ) from exc
+        database.set_schema_version(db, SCHEMA_VERSION)

@@ -13,16 +13,16 @@ run is saved; whoever could change them could change the finished run the same w
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from driftvakt.store.chain import GENESIS_HASH, RunDigest, chain_hash, framing, result_row
+from driftvakt.store.database import Connection
 from driftvakt.store.errors import StoreError
 from driftvakt.store.schema import ROWS
 
 
-def problems(db: sqlite3.Connection, known_hashes: Iterable[str]) -> list[str]:
+def problems(db: Connection, known_hashes: Iterable[str]) -> list[str]:
     """One line per problem found in the chain (empty: intact), read in ``db``'s transaction."""
     found: list[str] = []
     anchors = db.execute("SELECT seq, hash FROM chain_anchors ORDER BY seq").fetchall()
@@ -80,7 +80,7 @@ def problems(db: sqlite3.Connection, known_hashes: Iterable[str]) -> list[str]:
     return found
 
 
-def _rows(db: sqlite3.Connection, seq: int) -> Iterator[tuple[Any, ...]]:
+def _rows(db: Connection, seq: int) -> Iterator[tuple[Any, ...]]:
     return (
         tuple(row)
         for row in db.execute(
@@ -92,7 +92,7 @@ def _rows(db: sqlite3.Connection, seq: int) -> Iterator[tuple[Any, ...]]:
 
 
 def _check_whole(
-    db: sqlite3.Connection, seq: int, prev_hash: str, content: str
+    db: Connection, seq: int, prev_hash: str, content: str
 ) -> tuple[str, dict[str, Any] | str, str]:
     """A run saved before schema 2: its hash, its JSON (or what is wrong with it), and what
     is wrong with its result rows, the copy of its JSON's results."""
@@ -112,7 +112,7 @@ def _check_whole(
 
 
 def _check_rows(
-    db: sqlite3.Connection, seq: int, prev_hash: str, content: str, stored_hash: str
+    db: Connection, seq: int, prev_hash: str, content: str, stored_hash: str
 ) -> tuple[str, dict[str, Any] | str, str]:
     """A run saved row by row: its hash recomputed from the stored rows (as the save did),
     the run JSON without results (or what is wrong with it), and what is wrong with the

@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from driftvakt.store.chain import RunDigest, canonical_json, framing, result_row, staged_row
 from driftvakt.store.clock import now
-from driftvakt.store.database import Database
+from driftvakt.store.database import Connection, Database
 from driftvakt.store.errors import StoreError
 from driftvakt.store.queries import head_hash
 from driftvakt.store.records import StoredRun
@@ -33,8 +32,10 @@ def begin(database: Database, run_meta: dict[str, Any]) -> str:
         if db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone():
             raise StoreError(f"run {run_id} is already stored")
         db.execute(
-            "INSERT OR REPLACE INTO runs_in_progress "
-            "(id, started, begun_at, hostname, pid, meta) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO runs_in_progress (id, started, begun_at, hostname, pid, meta) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET started = excluded.started, "
+            "begun_at = excluded.begun_at, hostname = excluded.hostname, pid = excluded.pid, "
+            "meta = excluded.meta",
             (
                 run_id,
                 str(meta.get("started") or ""),
@@ -56,7 +57,7 @@ def save(database: Database, run_json: dict[str, Any]) -> StoredRun:
         raise StoreError(f"run {run_id}: 'results' is not a list")
     meta = {key: value for key, value in run_json.items() if key != "results"}
 
-    def insert(db: sqlite3.Connection, seq: int) -> None:
+    def insert(db: Connection, seq: int) -> None:
         for idx, result in enumerate(results):
             db.execute(
                 "INSERT INTO results (run_seq, idx, host, control, status, evidence, "
@@ -84,11 +85,12 @@ def save_staged(database: Database, run_meta: dict[str, Any]) -> StoredRun:
     if not isinstance(run_id, str) or not run_id:
         raise StoreError("the run has no id and cannot be stored")
 
-    def insert(db: sqlite3.Connection, seq: int) -> None:
+    def insert(db: Connection, seq: int) -> None:
         _begun(db, run_id)
         db.execute(
-            "INSERT INTO results (run_seq, idx, host, control, status, evidence, reason, "
-            "duration, content) SELECT ?, row_number() OVER (ORDER BY host, rowid) - 1, "
+            "INSERT INTO results (run_seq, idx, host, control, status, evidence, reason, "  # noqa: S608 - the backend's column name
+            "duration, content) SELECT ?, row_number() OVER (ORDER BY host, "
+            f"{database.staged_order}) - 1, "
             "host, control, status, evidence, reason, duration, content "
             "FROM results_in_progress WHERE run_id = ?",
             (seq, run_id),
@@ -118,7 +120,7 @@ def abandon(database: Database, run_id: str) -> bool:
 def _chain(
     database: Database,
     meta: dict[str, Any],
-    insert: Callable[[sqlite3.Connection, int], None],
+    insert: Callable[[Connection, int], None],
 ) -> StoredRun:
     """Insert the run, let ``insert`` add its result rows, then hash it from the rows as
     stored (the same reading verify does) -- all in one transaction."""
@@ -128,17 +130,17 @@ def _chain(
     started = str(meta.get("started") or "")
     finished = str(meta.get("finished") or "")
     saved_at = now()
-    with database.transaction() as db:
+    with database.transaction("CHAIN") as db:  # one append at a time, across every writer
         if db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone():
             raise StoreError(f"run {run_id} is already stored")
         prev_hash = head_hash(db)
-        cursor = db.execute(
-            "INSERT INTO runs (id, started, finished, prev_hash, hash, saved_at, layout, "
-            "content) VALUES (?, ?, ?, ?, '', ?, ?, ?)",
-            (run_id, started, finished, prev_hash, saved_at, ROWS, content),
+        seq = int(
+            db.execute(
+                "INSERT INTO runs (seq, id, started, finished, prev_hash, hash, saved_at, layout, "  # noqa: S608 - the backend's SQL
+                f"content) VALUES ({database.next_seq}, ?, ?, ?, ?, '', ?, ?, ?) RETURNING seq",
+                (run_id, started, finished, prev_hash, saved_at, ROWS, content),
+            ).fetchone()[0]
         )
-        seq = cursor.lastrowid
-        assert seq is not None
         insert(db, seq)
         digest = RunDigest(prev_hash, head)
         for (result_json,) in db.execute(
@@ -159,6 +161,6 @@ def _chain(
     return StoredRun(seq, run_id, started, finished, prev_hash, run_hash, saved_at, counts)
 
 
-def _begun(db: sqlite3.Connection, run_id: str) -> None:
+def _begun(db: Connection, run_id: str) -> None:
     if not db.execute("SELECT 1 FROM runs_in_progress WHERE id = ?", (run_id,)).fetchone():
         raise StoreError(f"run {run_id} was not begun (or was saved or abandoned already)")
