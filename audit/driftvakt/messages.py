@@ -128,6 +128,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Evidence of passing results is in the run's JSON.",
         "sv": "Underlag för godkända resultat finns i körningens JSON.",
     },
+    "trends": {
+        "en": "Compliance over the last runs",
+        "sv": "Efterlevnad över de senaste körningarna",
+    },
+    "trends_note": {
+        "en": "{n} runs from the run store, {first} to {last}. A run with nothing judged (no "
+        "host answered) has no point.",
+        "sv": "{n} körningar ur körningsarkivet, {first} till {last}. En körning där inget "
+        "kunde bedömas (ingen värd svarade) saknar punkt.",
+    },
+    "no_trends": {
+        "en": "No stored history for this run (it is not in the run store).",
+        "sv": "Ingen lagrad historik för körningen (den finns inte i körningsarkivet).",
+    },
+    "overall": {"en": "All hosts", "sv": "Alla värdar"},
+    "per_concern": {"en": "Per concern", "sv": "Per område"},
+    "per_group": {"en": "Per host group", "sv": "Per värdgrupp"},
     "concern_accounts": {"en": "Accounts", "sv": "Konton"},
     "concern_antivirus": {"en": "Antivirus", "sv": "Antivirus"},
     "concern_backup": {"en": "Backup", "sv": "Säkerhetskopiering"},

@@ -26,6 +26,8 @@ from driftvakt.fleetview import CODES, UNGROUPED, host_data, summarise
 from driftvakt.localefmt import Formatter
 from driftvakt.messages import translator
 from driftvakt.results import write_text_atomic
+from driftvakt.svgchart import line_chart
+from driftvakt.trends import Trends
 
 STATUSES = ("fail", "error", "waived", "pass", "not_applicable")
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -75,7 +77,12 @@ def _seconds(run: dict[str, Any]) -> float | None:
     return (finished - started).total_seconds()
 
 
-def render(current: dict[str, Any], lang: str, previous: dict[str, Any] | None = None) -> str:
+def render(
+    current: dict[str, Any],
+    lang: str,
+    previous: dict[str, Any] | None = None,
+    history: Trends | None = None,
+) -> str:
     catalog = controls()
     fmt = Formatter(lang)
     t = translator(lang)
@@ -137,6 +144,16 @@ def render(current: dict[str, Any], lang: str, previous: dict[str, Any] | None =
         ungrouped=UNGROUPED,
         host_data=host_data(current, catalog, titles, fleet, list(SEVERITIES)),
         drift_rows=DRIFT_ROWS,
+        history=history,
+        chart=lambda values, title, small=False: line_chart(
+            values,
+            [fmt.date(str(s)[:10]) for s in history.started] if history else [],
+            title,
+            fmt.percent,
+            width=220 if small else 720,
+            height=70 if small else 200,
+            small=small,
+        ),
         all_severities=SEVERITIES,
         codes=CODES,
         catalog_severity=lambda cid: catalog[cid].severity if cid in catalog else "",
@@ -164,7 +181,11 @@ def render(current: dict[str, Any], lang: str, previous: dict[str, Any] | None =
 
 
 def write(
-    current: dict[str, Any], path: Path, lang: str, previous: dict[str, Any] | None = None
+    current: dict[str, Any],
+    path: Path,
+    lang: str,
+    previous: dict[str, Any] | None = None,
+    history: Trends | None = None,
 ) -> Path:
-    write_text_atomic(path, render(current, lang, previous))
+    write_text_atomic(path, render(current, lang, previous, history))
     return path

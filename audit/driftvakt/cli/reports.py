@@ -12,7 +12,8 @@ from driftvakt.exitcodes import Exit
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from driftvakt import report
+    from driftvakt import report, trends
+    from driftvakt.catalog import controls
     from driftvakt.comparison import comparison_run
     from driftvakt.runref import load_run
 
@@ -21,7 +22,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         return _write_format(current, args)
     # --previous names the earlier run (a file or run id); by default the run stored before it
     previous = comparison_run(current, Path(args.store), args.previous)
-    out = report.write(current, Path(args.output or "reports/report.html"), args.lang, previous)
+    history = trends.from_store(Path(args.store), str(current.get("id", "")), controls(), args.runs)
+    out = report.write(
+        current, Path(args.output or "reports/report.html"), args.lang, previous, history
+    )
     print(f"report written to {out}")
     return Exit.OK
 

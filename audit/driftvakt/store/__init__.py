@@ -10,7 +10,7 @@ chain); :class:`Store` (``runstore``) ties them to one file. Callers import from
 from driftvakt.store.chain import GENESIS_HASH, canonical_json, chain_hash
 from driftvakt.store.database import DEFAULT_TIMEOUT
 from driftvakt.store.errors import StoreError
-from driftvakt.store.records import IncompleteRun, RunOutline, StoredRun
+from driftvakt.store.records import IncompleteRun, RunOutline, RunTally, StoredRun
 from driftvakt.store.retention import STALE_AUDIT
 from driftvakt.store.runstore import Store
 from driftvakt.store.schema import ROW_COLUMNS, ROWS, SCHEMA_VERSION, WHOLE
@@ -25,6 +25,7 @@ __all__ = [
     "WHOLE",
     "IncompleteRun",
     "RunOutline",
+    "RunTally",
     "Store",
     "StoreError",
     "StoredRun",
