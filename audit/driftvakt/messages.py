@@ -145,6 +145,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "overall": {"en": "All hosts", "sv": "Alla värdar"},
     "per_concern": {"en": "Per concern", "sv": "Per område"},
     "per_group": {"en": "Per host group", "sv": "Per värdgrupp"},
+    "commands_unchanged": {
+        "en": "{n} command(s) with the same output",
+        "sv": "{n} kommando(n) med samma utdata",
+    },
     "concern_accounts": {"en": "Accounts", "sv": "Konton"},
     "concern_antivirus": {"en": "Antivirus", "sv": "Antivirus"},
     "concern_backup": {"en": "Backup", "sv": "Säkerhetskopiering"},
