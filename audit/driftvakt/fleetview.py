@@ -16,6 +16,7 @@ from typing import Any
 
 from driftvakt.catalog import Control
 from driftvakt.drift import DriftReport, Kind
+from driftvakt.reasons import shown
 
 CODES = {"pass": "p", "fail": "f", "error": "e", "waived": "w", "not_applicable": "n"}
 NO_RESULT = "."
@@ -171,6 +172,7 @@ def host_data(
     titles: dict[str, str],
     fleet: Fleet,
     severities: list[str],
+    lang: str = "en",
 ) -> dict[str, Any]:
     """What the page's script needs for the heat map and a host's detail, packed.
 
@@ -193,7 +195,8 @@ def host_data(
         row[n] = CODES.get(status, NO_RESULT)
         if status in DETAIL_STATUSES:
             lines = [line for item in r.get("evidence") or [] for line in str(item).split("\n")]
-            block = (texts(str(r.get("reason") or "")), tuple(texts(line) for line in lines))
+            reason = shown(str(r.get("reason") or ""), lang)  # evidence lines stay verbatim
+            block = (texts(reason), tuple(texts(line) for line in lines))
             detail.setdefault(host, []).append([n, blocks(block)])
     hosts: list[tuple[str, list[int], str, int]] = []
     for host in sorted(set(run.get("hosts", [])) | set(letters)):

@@ -25,6 +25,7 @@ from driftvakt.drift import Kind, compare, label
 from driftvakt.fleetview import CODES, UNGROUPED, host_data, summarise
 from driftvakt.localefmt import Formatter
 from driftvakt.messages import translator
+from driftvakt.reasons import shown
 from driftvakt.results import write_text_atomic
 from driftvakt.svgchart import line_chart
 from driftvakt.trends import Trends
@@ -102,6 +103,7 @@ def render(
                 "severity": control.severity if control else "",
                 "requirements": list(control.requirements) if control else [],
                 "rank": STATUSES.index(r["status"]) if r["status"] in STATUSES else 9,
+                "reason_text": shown(str(r.get("reason") or ""), lang),
             }
         )
     results.sort(key=lambda r: (r["rank"], r["host"], r["control"]))
@@ -142,7 +144,8 @@ def render(
         full=full,
         fleet=fleet,
         ungrouped=UNGROUPED,
-        host_data=host_data(current, catalog, titles, fleet, list(SEVERITIES)),
+        host_data=host_data(current, catalog, titles, fleet, list(SEVERITIES), lang),
+        reason=lambda text: shown(str(text or ""), lang),
         drift_rows=DRIFT_ROWS,
         history=history,
         chart=lambda values, title, small=False: line_chart(
