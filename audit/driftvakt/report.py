@@ -141,6 +141,7 @@ def render(
         summary=summary,
         compliance=(summary["pass"] + summary["waived"]) / judged if judged else None,
         results=results if full else [],
+        result_count=len(results),
         full=full,
         fleet=fleet,
         ungrouped=UNGROUPED,

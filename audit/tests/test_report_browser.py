@@ -135,3 +135,11 @@ def test_the_fleet_view_lists_a_group_and_a_host_with_its_evidence(
     theirs = [r for r in last["results"] if r["host"] == errors[0] and r["status"] == "error"]
     assert got["errors"] == len(theirs)
     assert theirs[0]["reason"] in got["text"]
+
+
+def test_the_fleet_page_counts_every_result(
+    fleet_page: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    page, runs = fleet_page
+    html = page.read_text("utf-8")
+    assert f"· {len(runs[-1]['results'])} results ·" in html  # not the rows listed (none)
