@@ -29,6 +29,7 @@ SAMPLES = {
     "done": "4",
     "total": "41",
     "limit": "600",
+    "count": "3",
 }
 
 

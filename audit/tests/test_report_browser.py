@@ -103,7 +103,9 @@ var detail = document.getElementById("host-results");
 document.body.setAttribute("data-probe", JSON.stringify({names: names,
   host: document.getElementById("host-name").textContent,
   errors: detail.querySelectorAll(".badge.s-error").length,
-  text: detail.textContent}));
+  text: detail.textContent,
+  chart: document.querySelector("#trend-overall svg").getBoundingClientRect().width,
+  points: document.querySelectorAll("#trend-overall circle").length}));
 </script></body>"""
 
 
@@ -135,6 +137,8 @@ def test_the_fleet_view_lists_a_group_and_a_host_with_its_evidence(
     theirs = [r for r in last["results"] if r["host"] == errors[0] and r["status"] == "error"]
     assert got["errors"] == len(theirs)
     assert theirs[0]["reason"] in got["text"]
+    # the trend drawn: the warm-up run of one host and the two nights, all hosts
+    assert got["chart"] > 300 and got["points"] == 3
 
 
 def test_the_fleet_page_counts_every_result(
