@@ -30,12 +30,17 @@ SAMPLES = {
     "total": "41",
     "limit": "600",
     "count": "3",
+    "left": "0",
+    "days": "30",
+    "bits": "1024",
+    "minimum": "2048",
+    "when": "2025-06-20 10:00",
 }
 
 
 def sample(name: str) -> str:
     """A value the parameter's pattern accepts: one word, a date, a code, a list."""
-    if name in ("approved", "modules", "shown"):
+    if name in ("approved", "modules", "shown", "foreign", "missing"):
         return "['x', 'y']"
     return SAMPLES.get(name, f"observed_{name}")
 
@@ -86,6 +91,21 @@ def test_the_swedish_report_shows_the_swedish_reason() -> None:
     assert "kontrollen kunde inte köras (CommandMissing): auditctl" in sv
     en = report.render(CURRENT, "en", BEFORE)
     assert "sshd -T shows [&#39;permitrootlogin yes&#39;]; expected permitrootlogin no" in en
+
+
+def test_the_windows_checks_reasons_are_covered() -> None:
+    """The reasons the Windows checks give for the drifted host's recorded collection."""
+    from test_windows_eval import CHECKS, DRIFT_EVIDENCE, collected
+    from windowskit import HOSTVARS, load
+
+    missing = []
+    for cid in sorted(DRIFT_EVIDENCE):
+        with pytest.raises(AssertionError) as failed:
+            CHECKS[cid](collected(load("drifted.json")), HOSTVARS)
+        reason = str(failed.value).split("\nassert")[0]
+        if not localise(reason, "sv")[1]:
+            missing.append(f"{cid}: {reason}")
+    assert missing == []
 
 
 def test_the_reasons_of_a_real_run_are_covered(tmp_path: Path) -> None:
