@@ -422,7 +422,14 @@ CATALOG: tuple[Reason, ...] = (
 @lru_cache(maxsize=65536)  # a fleet repeats its reasons; each is matched once
 def localise(reason: str, lang: str) -> tuple[str, bool]:
     """The reason in ``lang`` and whether the catalog covers it (all of it, prose included).
-    English, and anything uncovered, is the reason as written."""
+    English, and anything uncovered, is the reason as written.
+
+    A reason of several problems joined with "; " (as checks join them) is rendered part by
+    part when every part is covered; otherwise as one reason, whose lists may hold "; " too."""
+    if "; " in reason:
+        parts = [localise(part, lang) for part in reason.split("; ")]
+        if all(covered for _, covered in parts):
+            return "; ".join(text for text, _ in parts), True
     for entry in CATALOG:
         found = entry.pattern.match(reason)
         if not found:
@@ -433,10 +440,6 @@ def localise(reason: str, lang: str) -> tuple[str, bool]:
             values[name], inner = localise(values[name], lang)
             covered = covered and inner
         return entry.text.get(lang, entry.text["en"]).format(**values), covered
-    if "; " in reason:  # several problems, each a reason (a check joins them so)
-        parts = [localise(part, lang) for part in reason.split("; ")]
-        if all(covered for _, covered in parts):
-            return "; ".join(text for text, _ in parts), True
     return reason, False
 
 

@@ -82,6 +82,12 @@ def test_the_issues_examples_read_in_swedish() -> None:
         True,
     )
     assert localise(nested, "en") == (nested, True)
+    joined = "local Administrators members not approved: W\\helpdesk; approved but absent: none"
+    assert localise(joined, "sv") == (
+        "medlemmar i lokala Administrators som inte är godkända: W\\helpdesk; "
+        "godkända men saknas: none",
+        True,
+    )
     assert localise("something new", "sv") == ("something new", False)
 
 
