@@ -89,6 +89,17 @@ def test_the_issues_examples_read_in_swedish() -> None:
         True,
     )
     assert localise("something new", "sv") == ("something new", False)
+    firewall = (
+        "nftables: nftables.service is inactive/disabled, expected active/enabled (and firewalld "
+        "does not run); no input chain with policy drop covers both IPv4 and IPv6. nftables "
+        "input chains: none"
+    )
+    assert localise(firewall, "sv") == (
+        "nftables: nftables.service är inactive/disabled, förväntat active/enabled (och att "
+        "firewalld inte körs); ingen indatakedja med policy drop täcker både IPv4 och IPv6. "
+        "nftables indatakedjor: none",
+        True,
+    )
 
 
 def test_the_swedish_report_shows_the_swedish_reason() -> None:
