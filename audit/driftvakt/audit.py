@@ -178,6 +178,7 @@ def run_audit(
         inventory=inventory,
         limit=limit,
         hosts=[t.name for t in hosts],
+        groups={t.name: list(t.groups) for t in hosts if t.groups},
     )
     if not quiet:
         print(f"auditing {len(hosts)} host(s) against {len(known)} controls …", file=sys.stderr)

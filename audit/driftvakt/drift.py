@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from driftvakt.evidence import CommandChange
+from driftvakt.evidence import changes as command_changes
 from driftvakt.messages import MESSAGES
 
 
@@ -43,6 +45,9 @@ class Change:
     added: tuple[str, ...]  # evidence lines only in the later run, in order
     reason_before: str
     reason_after: str
+    # per command (driftvakt.evidence): those that changed, and those run alike in both runs
+    commands: tuple[CommandChange, ...] = ()
+    unchanged_commands: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -235,7 +240,10 @@ def _host_changes(
                     )
                 )
             continue
-        removed, added = evidence_diff(_evidence_lines(was), _evidence_lines(now))
+        # per command, the preamble left out: lines that only moved between checks are no change
+        per_command, same = command_changes(_evidence_lines(was), _evidence_lines(now))
+        removed = tuple(line for c in per_command for line in c.removed)
+        added = tuple(line for c in per_command for line in c.added)
         status_before = str(was["status"]) if was is not None else None
         kind = _classify(status_before, str(now["status"]), bool(removed or added))
         if kind is Kind.UNCHANGED:
@@ -252,6 +260,8 @@ def _host_changes(
                 added,
                 str(was.get("reason") or "") if was is not None else "",
                 str(now.get("reason") or ""),
+                tuple(per_command),
+                tuple(same),
             )
         )
     return changes, unchanged

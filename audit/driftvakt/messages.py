@@ -72,6 +72,97 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Expired: the result counts as a failure again.",
         "sv": "Utgånget: resultatet räknas åter som underkänt.",
     },
+    # Fleet view of the HTML report
+    "fleet": {
+        "en": "The fleet by host group and concern",
+        "sv": "Flottan per värdgrupp och område",
+    },
+    "fleet_note": {
+        "en": "Compliance per host group (rows) and concern (columns); a cell shows the hosts "
+        "of that group in that concern. Click a cell to list its hosts.",
+        "sv": "Efterlevnad per värdgrupp (rader) och område (kolumner); en cell visar gruppens "
+        "värdar inom området. Klicka på en cell för att lista dess värdar.",
+    },
+    "group": {"en": "Host group", "sv": "Värdgrupp"},
+    "ungrouped": {"en": "(no group)", "sv": "(ingen grupp)"},
+    "all_hosts": {"en": "All hosts", "sv": "Alla värdar"},
+    "concern": {"en": "Concern", "sv": "Område"},
+    "by_severity": {"en": "By severity", "sv": "Per allvarlighet"},
+    "failing_most": {"en": "Controls failing most", "sv": "Kontroller som oftast underkänns"},
+    "hosts_affected": {"en": "hosts affected", "sv": "berörda värdar"},
+    "new_since": {"en": "New since the last run", "sv": "Nytt sedan förra körningen"},
+    "nothing_new": {
+        "en": "No new failures or errors since the last run.",
+        "sv": "Inga nya avvikelser eller fel sedan förra körningen.",
+    },
+    "and_more": {"en": "and {n} more", "sv": "och {n} till"},
+    "repaired_since": {"en": "results repaired", "sv": "resultat åtgärdade"},
+    "heatmap": {"en": "Hosts by concern", "sv": "Värdar per område"},
+    "heatmap_note": {
+        "en": "Each host's worst result per concern, worst hosts first. Click a host for its "
+        "results.",
+        "sv": "Varje värds sämsta resultat per område, sämsta värdar först. Klicka på en värd "
+        "för dess resultat.",
+    },
+    "search_host": {"en": "Host name contains", "sv": "Värdnamnet innehåller"},
+    "show_more": {"en": "Show more hosts", "sv": "Visa fler värdar"},
+    "hosts_shown_of": {"en": "{n} of {total} hosts", "sv": "{n} av {total} värdar"},
+    "host_detail": {"en": "Host", "sv": "Värd"},
+    "host_detail_note": {
+        "en": "Choose a host in the table above to see its results here.",
+        "sv": "Välj en värd i tabellen ovan för att se dess resultat här.",
+    },
+    "needs_script": {
+        "en": "This run has too many results to list them all: the hosts and their results are "
+        "shown with JavaScript. Every result is in the run's JSON (driftvakt report "
+        "--format json).",
+        "sv": "Körningen har för många resultat för att lista alla: värdarna och deras resultat "
+        "visas med JavaScript. Alla resultat finns i körningens JSON (driftvakt report "
+        "--format json).",
+    },
+    "more_rows": {
+        "en": "{n} more are not listed here; the fleet view above counts them.",
+        "sv": "{n} till listas inte här; flottöversikten ovan räknar dem.",
+    },
+    "passing_not_shown": {
+        "en": "Evidence of passing results is in the run's JSON.",
+        "sv": "Underlag för godkända resultat finns i körningens JSON.",
+    },
+    "trends": {
+        "en": "Compliance over the last runs",
+        "sv": "Efterlevnad över de senaste körningarna",
+    },
+    "trends_note": {
+        "en": "{n} runs from the run store, {first} to {last}. A run with nothing judged (no "
+        "host answered) has no point.",
+        "sv": "{n} körningar ur körningsarkivet, {first} till {last}. En körning där inget "
+        "kunde bedömas (ingen värd svarade) saknar punkt.",
+    },
+    "no_trends": {
+        "en": "No stored history for this run (it is not in the run store).",
+        "sv": "Ingen lagrad historik för körningen (den finns inte i körningsarkivet).",
+    },
+    "overall": {"en": "All hosts", "sv": "Alla värdar"},
+    "per_concern": {"en": "Per concern", "sv": "Per område"},
+    "per_group": {"en": "Per host group", "sv": "Per värdgrupp"},
+    "commands_unchanged": {
+        "en": "{n} command(s) with the same output",
+        "sv": "{n} kommando(n) med samma utdata",
+    },
+    "concern_accounts": {"en": "Accounts", "sv": "Konton"},
+    "concern_antivirus": {"en": "Antivirus", "sv": "Antivirus"},
+    "concern_backup": {"en": "Backup", "sv": "Säkerhetskopiering"},
+    "concern_crypto": {"en": "Cryptography", "sv": "Kryptografi"},
+    "concern_file_integrity": {"en": "File integrity", "sv": "Filintegritet"},
+    "concern_firewall": {"en": "Firewall", "sv": "Brandvägg"},
+    "concern_logging": {"en": "Logging", "sv": "Loggning"},
+    "concern_patching": {"en": "Patching", "sv": "Uppdateringar"},
+    "concern_platform": {"en": "Platform", "sv": "Plattform"},
+    "concern_remote_access": {"en": "Remote access", "sv": "Fjärråtkomst"},
+    "concern_services": {"en": "Services", "sv": "Tjänster"},
+    "concern_session_lock": {"en": "Session lock", "sv": "Skärmlås"},
+    "concern_ssh": {"en": "SSH", "sv": "SSH"},
+    "concern_timesync": {"en": "Time sync", "sv": "Tidssynkronisering"},
     # Rights report (driftvakt rights)
     "rights_title": {"en": "Rights report", "sv": "Behörighetsrapport"},
     "rights_intro": {

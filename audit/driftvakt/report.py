@@ -1,8 +1,12 @@
 """A self-contained HTML report (no external assets) of one run, in Swedish or English.
 
-Everything the reader needs is in the page without JavaScript: the script only adds filtering,
-sorting and collapsing. Drift comes from :mod:`driftvakt.drift`, waivers are read back from the
-waived results' reasons (the audit writes them, :func:`driftvakt.audit.apply_waivers`).
+The first screen is the fleet (:mod:`driftvakt.fleetview`): by host group, concern and
+severity, the controls failing most and what is new since the last run; a host's results on
+demand. A run of up to FULL_TABLE_RESULTS results also lists every result, and then all of it
+is in the page without JavaScript (the script only adds filtering, sorting and collapsing);
+a larger run shows hosts through the script only (a table of 265,000 rows is no page).
+Drift comes from :mod:`driftvakt.drift`, waivers are read back from the waived results'
+reasons (the audit writes them, :func:`driftvakt.audit.apply_waivers`).
 """
 
 from __future__ import annotations
@@ -18,14 +22,20 @@ import jinja2
 
 from driftvakt.catalog import controls
 from driftvakt.drift import Kind, compare, label
+from driftvakt.fleetview import CODES, UNGROUPED, host_data, summarise
 from driftvakt.localefmt import Formatter
 from driftvakt.messages import translator
+from driftvakt.reasons import shown
 from driftvakt.results import write_text_atomic
+from driftvakt.svgchart import line_chart
+from driftvakt.trends import Trends
 
 STATUSES = ("fail", "error", "waived", "pass", "not_applicable")
 SEVERITIES = ("critical", "high", "medium", "low")
 ICONS = {"pass": "✓", "fail": "✗", "error": "!", "waived": "◷", "not_applicable": "\u2013"}
 _WAIVED = re.compile(r"^waived until (\d{4}-\d{2}-\d{2}) \((.*?), approved by (.*?)\): (.*)$", re.S)
+FULL_TABLE_RESULTS = 3000  # every result as a row up to this many (a few dozen hosts)
+DRIFT_ROWS = 200  # changes listed one by one at most; the fleet view counts them all
 _EXPIRED = re.compile(r"\[waiver (\S+) expired on (\d{4}-\d{2}-\d{2})\]")
 
 
@@ -68,7 +78,12 @@ def _seconds(run: dict[str, Any]) -> float | None:
     return (finished - started).total_seconds()
 
 
-def render(current: dict[str, Any], lang: str, previous: dict[str, Any] | None = None) -> str:
+def render(
+    current: dict[str, Any],
+    lang: str,
+    previous: dict[str, Any] | None = None,
+    history: Trends | None = None,
+) -> str:
     catalog = controls()
     fmt = Formatter(lang)
     t = translator(lang)
@@ -88,6 +103,7 @@ def render(current: dict[str, Any], lang: str, previous: dict[str, Any] | None =
                 "severity": control.severity if control else "",
                 "requirements": list(control.requirements) if control else [],
                 "rank": STATUSES.index(r["status"]) if r["status"] in STATUSES else 9,
+                "reason_text": shown(str(r.get("reason") or ""), lang),
             }
         )
     results.sort(key=lambda r: (r["rank"], r["host"], r["control"]))
@@ -110,6 +126,9 @@ def render(current: dict[str, Any], lang: str, previous: dict[str, Any] | None =
     drift = compare(previous, current)
     summary = Counter(r["status"] for r in results)
     judged = summary["pass"] + summary["fail"] + summary["waived"]
+    shown_severities = [s for s in SEVERITIES if any(r["severity"] == s for r in results)]
+    fleet = summarise(current, catalog, drift, SEVERITIES)
+    full = len(results) <= FULL_TABLE_RESULTS
     return env.get_template("report.html.j2").render(
         run=current,
         lang=lang,
@@ -117,11 +136,42 @@ def render(current: dict[str, Any], lang: str, previous: dict[str, Any] | None =
         fmt=fmt,
         icons=ICONS,
         statuses=STATUSES,
-        severities=[s for s in SEVERITIES if any(r["severity"] == s for r in results)],
+        severities=shown_severities,
         requirements=sorted({q for r in results for q in r["requirements"]}),
         summary=summary,
         compliance=(summary["pass"] + summary["waived"]) / judged if judged else None,
-        results=results,
+        results=results if full else [],
+        result_count=len(results),
+        full=full,
+        fleet=fleet,
+        ungrouped=UNGROUPED,
+        host_data=host_data(current, catalog, titles, fleet, list(SEVERITIES), lang),
+        reason=lambda text: shown(str(text or ""), lang),
+        drift_rows=DRIFT_ROWS,
+        history=history,
+        chart=lambda values, title, small=False: line_chart(
+            values,
+            [fmt.date(str(s)[:10]) for s in history.started] if history else [],
+            title,
+            fmt.percent,
+            width=220 if small else 720,
+            height=70 if small else 200,
+            small=small,
+        ),
+        all_severities=SEVERITIES,
+        codes=CODES,
+        catalog_severity=lambda cid: catalog[cid].severity if cid in catalog else "",
+        words={
+            "statuses": {CODES[s]: t(s) for s in STATUSES},
+            "severities": [t(s) for s in SEVERITIES],
+            "groups": fleet.groups,
+            "group_labels": [t("ungrouped") if g == UNGROUPED else g for g in fleet.groups],
+            "concerns": fleet.concerns,
+            "shown": t("hosts_shown_of"),
+            "passing": t("passing_not_shown"),
+            "evidence": t("evidence"),
+            "lines": t("lines"),
+        },
         hosts=sorted(by_host.items()),
         control_rows=control_rows,
         drift=drift,
@@ -135,7 +185,11 @@ def render(current: dict[str, Any], lang: str, previous: dict[str, Any] | None =
 
 
 def write(
-    current: dict[str, Any], path: Path, lang: str, previous: dict[str, Any] | None = None
+    current: dict[str, Any],
+    path: Path,
+    lang: str,
+    previous: dict[str, Any] | None = None,
+    history: Trends | None = None,
 ) -> Path:
-    write_text_atomic(path, render(current, lang, previous))
+    write_text_atomic(path, render(current, lang, previous, history))
     return path

@@ -82,6 +82,9 @@ class Run:
     limit: str | None
     hosts: list[str]
     results: list[Result] = field(default_factory=list)
+    # Each host's inventory groups (the report summarises a fleet by host group); runs from
+    # before this was recorded have none, and their hosts read as ungrouped.
+    groups: dict[str, list[str]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in Status}

@@ -161,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--lang", choices=("sv", "en"), default="en")
     rep.add_argument("--format", choices=("html", "json", "junit", "csv", "oscal"), default="html")
     rep.add_argument("--bom", action="store_true", help="CSV: start with a UTF-8 BOM (Excel)")
+    rep.add_argument(
+        "--runs",
+        type=int,
+        default=30,
+        help="HTML: the trend charts cover this many stored runs up to the reported one",
+    )
     rep.add_argument("--store", default=_store_default(), help="run store, for run ids")
     rep.set_defaults(func=reports.cmd_report)
 

@@ -19,7 +19,8 @@ def _store(text: str) -> Path | str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from driftvakt import report
+    from driftvakt import report, trends
+    from driftvakt.catalog import controls
     from driftvakt.comparison import comparison_run
     from driftvakt.runref import load_run
 
@@ -28,7 +29,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         return _write_format(current, args)
     # --previous names the earlier run (a file or run id); by default the run stored before it
     previous = comparison_run(current, _store(args.store), args.previous)
-    out = report.write(current, Path(args.output or "reports/report.html"), args.lang, previous)
+    history = trends.from_store(
+        _store(args.store), str(current.get("id", "")), controls(), args.runs
+    )
+    out = report.write(
+        current, Path(args.output or "reports/report.html"), args.lang, previous, history
+    )
     print(f"report written to {out}")
     return Exit.OK
 

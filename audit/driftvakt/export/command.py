@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from driftvakt import __version__
+from driftvakt.catalog import controls
 from driftvakt.errors import BadInputError
 from driftvakt.export import bundle, contents, receipts, sftp, signing
 from driftvakt.store import Location, Store, StoreError
 from driftvakt.store.location import describe, exists
+from driftvakt.trends import RUNS, compute
 
 
 def _passphrase(prompt: str, *, confirm: bool) -> bytes | None:
@@ -85,6 +87,7 @@ def export(
         stored = next(r for r in store.runs() if r.id == run["id"])
         previous = store.before(run["id"])
         head = store.head()
+        trends = compute(store.tallies(run["id"], RUNS), controls())
     meta = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "driftvakt_version": __version__,
@@ -97,7 +100,7 @@ def export(
         },
         "store": {"run_hash": stored.hash, "prev_hash": stored.prev_hash, "head": head},
     }
-    files = contents.render(contents.Source(run, previous))
+    files = contents.render(contents.Source(run, previous, trends))
     built = bundle.build(files, meta, key, out_dir)
     if target is None:
         return Exported(built, None)

@@ -11,6 +11,7 @@ import jinja2
 from driftvakt import report
 from driftvakt.errors import BadInputError
 from driftvakt.store import canonical_json
+from driftvakt.trends import Trends
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Source:
 
     run: dict[str, Any]
     previous: dict[str, Any] | None
+    trends: Trends | None = None  # the compliance trend up to this run (the report shows it)
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,9 @@ class Part:
 
 
 def _html(lang: str) -> Callable[[Source], bytes]:
-    return lambda source: report.render(source.run, lang, source.previous).encode("utf-8")
+    return lambda source: report.render(source.run, lang, source.previous, source.trends).encode(
+        "utf-8"
+    )
 
 
 def _rights(lang: str) -> Callable[[Source], bytes]:

@@ -16,7 +16,7 @@ from driftvakt.store.database import DEFAULT_TIMEOUT
 from driftvakt.store.errors import StoreError
 from driftvakt.store.location import Location
 from driftvakt.store.receipts import Receipt
-from driftvakt.store.records import IncompleteRun, RunOutline, StoredRun
+from driftvakt.store.records import IncompleteRun, RunOutline, RunTally, StoredRun
 from driftvakt.store.retention import STALE_AUDIT
 from driftvakt.store.runstore import Store
 from driftvakt.store.schema import ROW_COLUMNS, ROWS, SCHEMA_VERSION, WHOLE
@@ -34,6 +34,7 @@ __all__ = [
     "Location",
     "Receipt",
     "RunOutline",
+    "RunTally",
     "Store",
     "StoreError",
     "StoredRun",

@@ -11,7 +11,7 @@ from driftvakt.store.chain import GENESIS_HASH
 from driftvakt.store.clock import aware, parse_time
 from driftvakt.store.database import Connection, Database
 from driftvakt.store.errors import StoreError
-from driftvakt.store.records import IncompleteRun, RunOutline, StoredRun
+from driftvakt.store.records import IncompleteRun, RunOutline, RunTally, StoredRun
 from driftvakt.store.schema import ROW_COLUMNS, ROWS
 
 
@@ -107,6 +107,40 @@ def iter_results(database: Database, run_id: str) -> Iterator[dict[str, Any]]:
             "SELECT content FROM results WHERE run_seq = ? ORDER BY idx", (seq,)
         ):
             yield _decode(database.label, seq, content)
+
+
+def tallies(database: Database, run_id: str, n: int) -> list[RunTally]:
+    """The ``n`` runs up to and including ``run_id``, oldest first, their results counted by
+    control and status and by host and status (in SQL: a run's rows are never decoded)."""
+    with database.transaction("DEFERRED") as db:
+        seq = _find(db, run_id)
+        seqs = db.execute(
+            "SELECT seq FROM runs WHERE seq <= ? ORDER BY seq DESC LIMIT ?", (seq, max(n, 1))
+        ).fetchall()
+        return [_tally(db, database.label, s) for (s,) in reversed(seqs)]
+
+
+def _tally(db: Connection, path: str, seq: int) -> RunTally:
+    layout, content = db.execute(
+        "SELECT layout, content FROM runs WHERE seq = ?", (seq,)
+    ).fetchone()
+    meta = _decode(path, seq, content)
+    by_control: dict[str, dict[str, int]] = {}
+    by_host: dict[str, dict[str, int]] = {}
+    if layout != ROWS:  # a run saved before schema 2: its JSON holds the results
+        for r in meta.pop("results", []):
+            for key, table in ((r["control"], by_control), (r["host"], by_host)):
+                counts = table.setdefault(str(key), {})
+                counts[str(r["status"])] = counts.get(str(r["status"]), 0) + 1
+        return RunTally(meta, by_control, by_host)
+    for column, table in (("control", by_control), ("host", by_host)):
+        for key, status, count in db.execute(
+            f"SELECT {column}, status, count(*) FROM results WHERE run_seq = ? "  # noqa: S608 -- a column name of two fixed ones
+            f"GROUP BY {column}, status",
+            (seq,),
+        ):
+            table.setdefault(str(key), {})[str(status)] = int(count)
+    return RunTally(meta, by_control, by_host)
 
 
 def since(database: Database, when: datetime) -> list[dict[str, Any]]:

@@ -34,6 +34,15 @@ class RunOutline:
 
 
 @dataclass(frozen=True)
+class RunTally:
+    """A run's results counted, not read (:meth:`Store.tallies`): for trends over many runs."""
+
+    meta: dict[str, Any]  # the run's JSON without "results"
+    by_control: dict[str, dict[str, int]]  # control -> status -> how many
+    by_host: dict[str, dict[str, int]]  # host -> status -> how many
+
+
+@dataclass(frozen=True)
 class IncompleteRun:
     """A run begun but never saved: the audit was killed, crashed, or is still running."""
 

@@ -22,7 +22,7 @@ from driftvakt.store.changelog import ChangeRecord
 from driftvakt.store.database import DEFAULT_TIMEOUT, Database, SqliteDatabase
 from driftvakt.store.location import Location, describe, is_url
 from driftvakt.store.receipts import Receipt
-from driftvakt.store.records import IncompleteRun, RunOutline, StoredRun
+from driftvakt.store.records import IncompleteRun, RunOutline, RunTally, StoredRun
 from driftvakt.store.schema import migrate
 
 
@@ -177,6 +177,11 @@ class Store:
         Reads in one snapshot; hold no other transaction on this store while iterating.
         """
         return queries.iter_results(self._database, run_id)
+
+    def tallies(self, run_id: str, n: int) -> list[RunTally]:
+        """The ``n`` runs up to and including ``run_id`` (id or prefix), oldest first, with
+        their results counted by control and by host: what trends need, cheap at any size."""
+        return queries.tallies(self._database, run_id, n)
 
     def since(self, when: datetime) -> list[dict[str, Any]]:
         """Runs started at or after ``when`` (naive = UTC), oldest first."""
