@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,37 +24,12 @@ import testinfra.host
 from _pytest.runner import runtestprotocol
 
 from driftvakt.applicability import is_windows
+from driftvakt.checkresult import Outcome, make_result, one_line, recording
 from driftvakt.directcall import HOST_PARAM, call_check, last_frame_file, runs_directly
 from driftvakt.failreport import BriefFailures
 from driftvakt.inventory import host_variables
-from driftvakt.redact import redact
 from driftvakt.replay import BACKEND_NAME, NeedCommand
-from driftvakt.results import ErrorKind, Result, Status
-
-EVIDENCE_LINES = 6
-EVIDENCE_WIDTH = 240  # a one-line JSON document is evidence enough at this width
-
-
-def _clip(line: str) -> str:
-    return line if len(line) <= EVIDENCE_WIDTH else line[: EVIDENCE_WIDTH - 1] + "…"
-
-
-class _Recorder:
-    """Wraps a testinfra backend's ``run`` to keep what each check read, as evidence."""
-
-    def __init__(self, run: Callable[..., Any]) -> None:
-        self.inner = run
-        self.lines: list[str] = []
-
-    def __call__(self, command: str, *args: Any, **kwargs: Any) -> Any:
-        out = self.inner(command, *args, **kwargs)
-        shown = (command % tuple(args)) if args else command
-        stdout = out.stdout if isinstance(out.stdout, str) else ""
-        head = stdout.strip().splitlines()[:EVIDENCE_LINES]
-        self.lines.append(f"$ {shown.strip()} (rc={out.rc})")
-        self.lines.extend(_clip(f"  {line}") for line in head)
-        return out
-
+from driftvakt.results import Result
 
 PLACEHOLDER = "placeholder"  # the host the checks are collected for, never run (no "-")
 
@@ -145,7 +118,7 @@ class CheckRunner:
     def _evaluate_directly(self, item: pytest.Function, host: Any, name: str) -> None:
         control = self._control(item)
         assert control is not None  # only control-marked checks are collected
-        recorder = _recording(host)
+        recorder = recording(host)
         variables = self._variables(name)
         try:
             called = call_check(item, host, lambda: dict(variables()), self._windows(name))
@@ -162,7 +135,15 @@ class CheckRunner:
                 error=called.error, raised_in=last_frame_file(called.error.__traceback__)
             )
         self._results.append(
-            self._make_result(control, name, outcome, called.duration, evidence, called.properties)
+            make_result(
+                control,
+                name,
+                outcome,
+                called.duration,
+                evidence,
+                called.properties,
+                self.secrets,
+            )
         )
 
     def _variables(self, name: str) -> Callable[[], dict[str, Any]]:
@@ -185,7 +166,7 @@ class CheckRunner:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
         host = getattr(item, "funcargs", {}).get("host")
-        recorder = None if host is None else _recording(host)
+        recorder = None if host is None else recording(host)
         try:
             return (yield)
         finally:
@@ -218,150 +199,17 @@ class CheckRunner:
                     text=report.longreprtext,
                 )
             self._results.append(
-                self._make_result(
+                make_result(
                     control,
                     host,
                     outcome,
                     report.duration,
                     item.stash.get(_EVIDENCE, []),
                     report.user_properties,
+                    self.secrets,
                 )
             )
         return report
-
-    def _make_result(
-        self,
-        control: str,
-        host: str,
-        outcome: Outcome,
-        duration: float,
-        read: list[str],
-        properties: list[tuple[str, object]],
-    ) -> Result:
-        """One check's result on one host, whichever way it ran (directly or through pytest)."""
-        evidence = [redact(line, self.secrets) for line in read]
-        if outcome.skipped is not None:
-            return Result(
-                host,
-                control,
-                Status.NOT_APPLICABLE,
-                evidence,
-                redact(outcome.skipped, self.secrets),
-                duration,
-            )
-        facts = {str(k): _redact_fact(v, self.secrets) for k, v in properties}
-        if outcome.passed:
-            return Result(host, control, Status.PASS, evidence, duration=duration, facts=facts)
-        error = outcome.error
-        message = _one_line(str(error) if error is not None else outcome.text)
-        if (
-            outcome.during_call
-            and "/testinfra/" in outcome.raised_in
-            and "CommandResult(" in str(error)
-        ):
-            # check_output()/run_expect() (AssertionError) or a file's content (RuntimeError) on
-            # an unexpected exit code: the host could not answer the question (e.g. a command
-            # missing, a file unreadable), which is not a verdict.
-            return Result(
-                host,
-                control,
-                Status.ERROR,
-                evidence,
-                redact(f"command failed on the host: {_command_failure(str(error))}", self.secrets),
-                duration,
-                error_kind=ErrorKind.CHECK,
-            )
-        if isinstance(error, AssertionError) and outcome.during_call:
-            if "/testinfra/" in outcome.raised_in:  # a testinfra assertion of its own
-                return Result(
-                    host,
-                    control,
-                    Status.ERROR,
-                    evidence,
-                    redact(
-                        f"command failed on the host: {_command_failure(str(error))}", self.secrets
-                    ),
-                    duration,
-                    error_kind=ErrorKind.CHECK,
-                )
-            detail = [redact(line, self.secrets) for line in _message(str(error))]
-            return Result(
-                host,
-                control,
-                Status.FAIL,
-                detail + evidence,
-                redact(message, self.secrets),
-                duration,
-                facts,
-            )
-        kind = type(error).__name__ if error is not None else "error"
-        return Result(
-            host,
-            control,
-            Status.ERROR,
-            evidence,
-            redact(f"check could not run ({kind}): {message}", self.secrets),
-            duration,
-            error_kind=ErrorKind.CHECK,
-        )
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How a check ended, the same for a direct call and for pytest's report: passed,
-    skipped (its reason), or anything else: raised ``error`` (in file ``raised_in``)."""
-
-    passed: bool = False
-    skipped: str | None = None
-    error: BaseException | None = None
-    raised_in: str = ""
-    during_call: bool = True  # False: a fixture's setup failed, so no verdict either way
-    text: str = ""  # pytest's own words when it has no exception to show
-
-
-def _recording(host: Any) -> _Recorder:
-    """The host's ``run`` wrapped to keep what the next check reads (fresh for each check)."""
-    recorder = host.backend.run
-    if not isinstance(recorder, _Recorder):
-        recorder = _Recorder(host.backend.run)
-        host.backend.run = recorder
-    recorder.lines = []
-    return recorder
-
-
-def _redact_fact(value: Any, secrets: tuple[str, ...]) -> Any:
-    """A recorded fact with every string in it redacted like evidence."""
-    if isinstance(value, str):
-        return redact(value, secrets)
-    if isinstance(value, dict):
-        return {str(k): _redact_fact(v, secrets) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redact_fact(v, secrets) for v in value]
-    return value
-
-
-def _command_failure(text: str) -> str:
-    """testinfra's CommandResult repr as one line: the command, its exit code, its stderr."""
-    rc = re.search(r"exit_status=(\d+)", text)
-    cmd = re.search(r"command=b(['\"])(.*?)\1, _stdout", text)
-    err = re.search(r"_stderr=b'(.*?)'\)", text)
-    shown = cmd.group(2).replace("\\'", "'") if cmd else ""
-    parts = [f"`{shown}`" if cmd else "a command", f"exited {rc.group(1)}" if rc else ""]
-    if rc and rc.group(1) == "127":
-        parts.append("(command not found: install it or mark the control not applicable)")
-    if err and err.group(1):
-        parts.append(f"stderr: {err.group(1).encode().decode('unicode_escape').strip()[:200]}")
-    return " ".join(p for p in parts if p)
-
-
-def _message(text: str) -> list[str]:
-    """The check's own assertion message, without pytest's introspection lines."""
-    lines = []
-    for line in text.splitlines():
-        if line.startswith("assert "):
-            break
-        lines.append(line)
-    return lines or text.splitlines()[:1]
 
 
 _EVIDENCE = pytest.StashKey[list[str]]()
@@ -385,11 +233,6 @@ def _host_name(item: pytest.Item) -> str | None:
 def _host_param(item: pytest.Item) -> Any:
     callspec = getattr(item, "callspec", None)
     return None if callspec is None else callspec.params.get(HOST_PARAM)
-
-
-def _one_line(text: str, limit: int = 300) -> str:
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    return line[:limit]
 
 
 def run_checks(
@@ -429,7 +272,7 @@ def run_checks(
     if not runner.ran or code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         if runner.ran:
             return runner
-        last = _one_line(output.getvalue().strip().splitlines()[-1] if output.getvalue() else "")
+        last = one_line(output.getvalue().strip().splitlines()[-1] if output.getvalue() else "")
         from driftvakt.errors import BadInputError
 
         raise BadInputError(f"the checks in {checks} could not be collected ({code!s}): {last}")

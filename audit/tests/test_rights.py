@@ -173,7 +173,7 @@ def test_rights_command_json_and_missing_inventory(tmp_path: Path, capsys: Any) 
 
 
 def test_recorded_facts_are_redacted_like_evidence() -> None:
-    from driftvakt.checkrun import _redact_fact
+    from driftvakt.checkresult import redact_fact as _redact_fact
 
     fact = {"accounts": [{"name": "x", "note": "hash $6$salt$abcdef here", "uid": 7}]}
     assert _redact_fact(fact, ("s3cret",)) == {
