@@ -156,6 +156,32 @@ def console(lab: str, host: str, command: str) -> None:
     )
 
 
+def run_suite(inventory: Path, host: str, module: str, *extra: str) -> tuple[bool, str]:
+    """Run a compliance suite module on a lab host as plain testinfra (its own pytest, over
+    Ansible's connection): (passed, its output). A run that errors is the test's failure."""
+    done = subprocess.run(
+        [
+            str(BIN / "pytest"),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"tests/{module}",
+            *extra,
+            f"--hosts={host}",
+            f"--ansible-inventory={inventory}",
+            "--connection=ansible",
+        ],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={"PATH": f"{BIN}:/usr/bin:/bin", "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg")},
+    )
+    assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-2000:]
+    return done.returncode == 0, done.stdout
+
+
 # What a lab host's login machinery is doing, read from its console (SSH may be what is stuck).
 SESSION_DIAGNOSTICS = (
     "systemctl list-jobs --no-pager; loginctl list-sessions --no-pager; "

@@ -13,12 +13,11 @@ from __future__ import annotations
 import datetime
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from labkit import BIN, PROJECT, driftvakt, inject, lab_possible, own_lab
+from labkit import PROJECT, driftvakt, inject, lab_possible, own_lab, run_suite
 
 from driftvakt.catalog import controls
 from driftvakt.lab import LabConfig, security_suite
@@ -45,26 +44,7 @@ def _on(*command: str) -> str:
 
 def _check(inventory: Path) -> tuple[bool, str]:
     """Run the compliance check on the host as plain testinfra: (passed, its output)."""
-    done = subprocess.run(
-        [
-            str(BIN / "pytest"),
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "tests/test_patching.py",
-            f"--hosts={HOST}",
-            f"--ansible-inventory={inventory}",
-            "--connection=ansible",
-        ],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={"PATH": f"{BIN}:/usr/bin:/bin", "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg")},
-    )
-    assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-2000:]
-    return done.returncode == 0, done.stdout
+    return run_suite(inventory, HOST, "test_patching.py")
 
 
 def _age_hours(output: str, version: str) -> float:

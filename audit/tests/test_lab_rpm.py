@@ -14,13 +14,12 @@ passes.
 from __future__ import annotations
 
 import datetime
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from labkit import BIN, PROJECT, driftvakt, lab_possible, playbook
+from labkit import PROJECT, driftvakt, lab_possible, playbook, run_suite
 
 from driftvakt.lab import LabConfig, rpm_host, rpm_repos
 from driftvakt.lab.machine import merged_dir
@@ -65,26 +64,7 @@ def _publish(kind: rpm_repos.Style, severity: str | None, hours: float) -> None:
 
 def _check(inventory: Path, host: str) -> tuple[bool, str]:
     """The compliance check on the host as plain testinfra: (passed, its output)."""
-    done = subprocess.run(
-        [
-            str(BIN / "pytest"),
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "tests/test_patching.py",
-            f"--hosts={host}",
-            f"--ansible-inventory={inventory}",
-            "--connection=ansible",
-        ],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={"PATH": f"{BIN}:/usr/bin:/bin", "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg")},
-    )
-    assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-2000:]
-    return done.returncode == 0, done.stdout
+    return run_suite(inventory, host, "test_patching.py")
 
 
 def _role(inventory: Path, host: str, tmp_path: Path, *args: str) -> dict[str, int]:

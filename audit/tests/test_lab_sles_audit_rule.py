@@ -10,12 +10,11 @@ recompiles, and a second run changes nothing; the check passes again.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from labkit import BIN, PROJECT, driftvakt, lab_possible, own_lab, playbook
+from labkit import driftvakt, lab_possible, own_lab, playbook, run_suite
 
 pytestmark = [
     pytest.mark.lab,
@@ -38,28 +37,7 @@ def _on(command: str) -> str:
 
 
 def _check(inventory: Path) -> tuple[bool, str]:
-    done = subprocess.run(
-        [
-            str(BIN / "pytest"),
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "tests/test_logging.py",
-            "-k",
-            "auditd_rules_record",
-            f"--hosts={HOST}",
-            f"--ansible-inventory={inventory}",
-            "--connection=ansible",
-        ],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={"PATH": f"{BIN}:/usr/bin:/bin", "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg")},
-    )
-    assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-2000:]
-    return done.returncode == 0, done.stdout
+    return run_suite(inventory, HOST, "test_logging.py", "-k", "auditd_rules_record")
 
 
 def test_suse_task_never_rule_fails_the_check_and_the_role_removes_it(inventory: Path) -> None:
