@@ -85,22 +85,25 @@ def audit_nights(size: int, nights: int, work: Path, prefix: int) -> list[dict[s
     return runs
 
 
-# Put after the first screen (the group x concern heat map): the frame that paints it runs
-# this callback first, so its time is when the first screen was painted. (Chromium's own
-# first-contentful-paint entry is reported too when present; --dump-dom often dumps a quick
-# page before that entry is recorded.)
+# Put after the first screen (the group x concern heat map). Its layout is forced here, so
+# the time it was laid out is known by the time the probe runs; the frame that paints it
+# records its paint time too, when headless Chromium draws that frame before the dump.
 FIRST_SCREEN = """<script>
+document.body.offsetHeight;
+window.firstScreenLaidOut = performance.now();
 requestAnimationFrame(function () { window.firstScreenPainted = performance.now(); });
 </script>"""
-# Appended to the page: after the load event (and the page's own script) and a frame, how
-# long each filter takes from its change to the layout that shows it (median of three).
+# Appended to the page: runs inside the load event, after the page's own load handlers.
+# --dump-dom reads the DOM only once the load event has been dispatched, so everything the
+# probe does synchronously here is in the dump. (A probe that waited a frame or a timer
+# after load lost that race now and then on a loaded machine: CI failed three tries in a row.)
 PROBE = """<script>
 window.addEventListener("load", function () {
- requestAnimationFrame(function () { setTimeout(function () {
   var out = {}, form = document.getElementById("host-filters");
   performance.getEntriesByType("paint").forEach(function (e) { out[e.name] = e.startTime; });
-  out.first_screen = window.firstScreenPainted;
-  out.load = performance.timing.loadEventStart - performance.timing.navigationStart;
+  out.first_screen_painted = window.firstScreenPainted;
+  out.first_screen = window.firstScreenPainted || window.firstScreenLaidOut;
+  out.load = performance.now();
   document.body.offsetHeight;  // the page's own first layout is not the filter's
   function change(field, key, value) {
     field.value = value;
@@ -129,12 +132,11 @@ window.addEventListener("load", function () {
   out.host_detail = performance.now() - begun;
   out.host_detail_rows = document.querySelectorAll("#host-results tbody tr").length;
   document.body.setAttribute("data-probe", JSON.stringify(out));
-}, 0); }); });
+});
 </script></body>"""
 
 
-# --dump-dom dumps the page soon after its load event; now and then (1 in 4 on a loaded
-# machine, with a 4 MB page) before the probe's frame: then the page is opened again.
+# Should a dump still come without the probe's attribute, the page is opened again.
 ATTEMPTS = 3
 
 
