@@ -7,10 +7,10 @@ import pytest
 
 # labkit and friends are plain helper modules beside the tests: pytest's default import mode
 # puts this folder (no __init__.py) on sys.path before it imports this conftest.
-from labkit import PROJECT, driftvakt, playbook, session_diagnostics
+from labkit import CI_LAB, PROJECT, driftvakt, playbook, session_diagnostics
 from pgcluster import Cluster, cluster
 
-CI_LAB, CI_HOSTS = "ci", 3
+CI_HOSTS = 3
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,9 @@ from typing import Any
 
 PROJECT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+# The shared hardened lab's name: "ci" in CI; another name lets a second engineer's run of the
+# shared-lab modules (e.g. one new control's drift case) go on beside a running suite.
+CI_LAB = os.environ.get("DRIFTVAKT_CI_LAB", "ci")
 
 
 def lab_possible() -> str | None:
@@ -244,4 +247,4 @@ def shared_lab(request: Any) -> tuple[str, Path]:
         path = PROJECT / "inventories" / f"lab-{own}"
         assert path.is_dir(), f"lab {own} is not up: driftvakt lab up --name {own}"
         return own, path
-    return "ci", request.getfixturevalue("ci_lab")
+    return CI_LAB, request.getfixturevalue("ci_lab")

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from labkit import audit, inject, lab_possible, not_passing, playbook
+from labkit import CI_LAB, audit, inject, lab_possible, not_passing, playbook
 
 from driftvakt.catalog import controls
 from driftvakt.lab.inventory_writer import LAB_LIMITED_CONTROLS
@@ -17,7 +17,7 @@ pytestmark = [
     pytest.mark.lab,
     pytest.mark.skipif(lab_possible() is not None, reason=str(lab_possible())),
 ]
-LAB = "ci"
+LAB = CI_LAB
 HOSTS = 3
 NFT_HOST, FIREWALLD_HOST = "lab-02", "lab-03"  # lab-03 runs firewalld (every third host)
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 import yaml
-from labkit import audit, inject, lab_possible, statuses
+from labkit import CI_LAB, audit, inject, lab_possible, statuses
 
 pytestmark = [
     pytest.mark.lab,
     pytest.mark.skipif(lab_possible() is not None, reason=str(lab_possible())),
 ]
-LAB = "ci"
+LAB = CI_LAB
 
 
 @pytest.mark.fault(

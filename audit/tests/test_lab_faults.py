@@ -14,7 +14,17 @@ from typing import Any
 
 import pytest
 import yaml
-from labkit import BIN, PROJECT, audit, console, driftvakt, lab_possible, netns_pids, playbook
+from labkit import (
+    BIN,
+    CI_LAB,
+    PROJECT,
+    audit,
+    console,
+    driftvakt,
+    lab_possible,
+    netns_pids,
+    playbook,
+)
 
 from driftvakt.catalog import controls
 
@@ -22,7 +32,7 @@ pytestmark = [
     pytest.mark.lab,
     pytest.mark.skipif(lab_possible() is not None, reason=str(lab_possible())),
 ]
-LAB = "ci"
+LAB = CI_LAB
 CANARY = "Canary-Secret-7f3a9c"
 
 

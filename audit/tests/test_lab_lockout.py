@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from labkit import console, driftvakt, lab_possible, playbook
+from labkit import CI_LAB, console, driftvakt, lab_possible, playbook
 
 pytestmark = [
     pytest.mark.lab,
     pytest.mark.skipif(lab_possible() is not None, reason=str(lab_possible())),
 ]
-LAB = "ci"
+LAB = CI_LAB
 HOST = "lab-02"
 DROP_IN = "/etc/sudoers.d/driftvakt-lab-ops"
 TAGS = ("--tags", "accounts_sudo_nopasswd_automation_only", "--limit", HOST, "-u", "ops")
