@@ -1,14 +1,16 @@
 """For every control, on real lab hosts: harden -> pass; inject its drift -> exactly that control
-fails on exactly that host; ``--check --diff`` leaves the drift in place; harden -> pass again."""
+fails on exactly that host; ``--check --diff`` leaves the drift in place; harden -> pass again.
+The drift cases run in rounds, one case per lab host at a time (see _rounds)."""
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from labkit import CI_LAB, audit, inject, lab_possible, not_passing, playbook
+from labkit import CI_LAB, PlaybookRun, audit, inject, lab_possible, not_passing, playbook
 
 from driftvakt.catalog import controls
 from driftvakt.lab.inventory_writer import LAB_LIMITED_CONTROLS
@@ -36,37 +38,105 @@ def test_second_run_changes_nothing(ci_lab: Path) -> None:
     assert second.total("changed") == 0, second.output[-6000:]
 
 
-def _cases() -> list[tuple[str, str]]:
-    cases = []
+def _rounds() -> list[list[tuple[str, str]]]:
+    """Every control's drift case, as rounds of at most one case per lab host.
+
+    Firewall controls run on both backends (lab-02 nftables, lab-03 firewalld); the others
+    fill whichever hosts are free. The hosts of a round are drifted, audited, dry-run and
+    repaired together, so the drift cases cost about a third of one case after another."""
+    firewall: dict[str, list[str]] = {NFT_HOST: [], FIREWALLD_HOST: []}
+    others: list[str] = []
     for cid, control in controls().items():
         if "debian" not in control.platforms or cid in LAB_LIMITED_CONTROLS:
             continue  # waived in the lab: the facility is the machine kernel's (docs/lab.md)
         if control.concern == "firewall":
-            cases += [(cid, NFT_HOST), (cid, FIREWALLD_HOST)]
+            for backend_host in firewall.values():
+                backend_host.append(cid)
         else:
-            cases.append((cid, "lab-01"))
-    return cases
+            others.append(cid)
+    rounds: list[list[tuple[str, str]]] = []
+    while others or any(firewall.values()):
+        batch = []
+        for host in (f"lab-{n:02d}" for n in range(1, HOSTS + 1)):
+            pinned = firewall.get(host)
+            if pinned:
+                batch.append((pinned.pop(0), host))
+            elif others:
+                batch.append((others.pop(0), host))
+        rounds.append(batch)
+    return rounds
 
 
-@pytest.mark.parametrize(("cid", "host"), _cases())
+ROUNDS = _rounds()
+
+
+@dataclass
+class RoundSeen:
+    """What one round of drifts did: the audits' non-passing results and the playbook runs."""
+
+    drifted_code: int
+    drifted: dict[tuple[str, str], str]
+    dry: PlaybookRun
+    still: dict[tuple[str, str], str]
+    repair: PlaybookRun
+    after: dict[tuple[str, str], str]
+
+
+class DriftRounds:
+    """Runs each round once, when the first of its cases asks for it."""
+
+    def __init__(self, inventory: Path, work: Path) -> None:
+        self.inventory, self.work, self.seen = inventory, work, dict[int, RoundSeen]()
+
+    def of(self, case: tuple[str, str]) -> RoundSeen:
+        number = next(n for n, batch in enumerate(ROUNDS) if case in batch)
+        if number not in self.seen:
+            self.seen[number] = self._run(ROUNDS[number])
+        return self.seen[number]
+
+    def _run(self, batch: list[tuple[str, str]]) -> RoundSeen:
+        for cid, host in batch:
+            inject(LAB, host, controls()[cid].drift["linux"].inject)
+        code, drifted = audit(self.inventory, self.work / "drift.json")
+        tags = ",".join(sorted({cid for cid, _ in batch}))
+        hosts = ",".join(host for _, host in batch)
+        dry = playbook(self.inventory, "--check", "--diff", "--tags", tags, "--limit", hosts)
+        _, still = audit(self.inventory, self.work / "dry.json", "--limit", hosts)
+        repair = playbook(self.inventory, "--tags", tags, "--limit", hosts)
+        _, after = audit(self.inventory, self.work / "after.json")
+        return RoundSeen(
+            code, not_passing(drifted), dry, not_passing(still), repair, not_passing(after)
+        )
+
+
+@pytest.fixture(scope="module")
+def drift_rounds(ci_lab: Path, tmp_path_factory: pytest.TempPathFactory) -> DriftRounds:
+    return DriftRounds(ci_lab, tmp_path_factory.mktemp("drift-rounds"))
+
+
+def _on(host: str, results: dict[tuple[str, str], str]) -> dict[tuple[str, str], str]:
+    return {k: v for k, v in results.items() if k[0] == host}
+
+
+@pytest.mark.parametrize(("cid", "host"), [case for batch in ROUNDS for case in batch])
 def test_drift_is_caught_on_that_host_only_and_repaired(
-    ci_lab: Path, tmp_path: Path, cid: str, host: str
+    drift_rounds: DriftRounds, cid: str, host: str
 ) -> None:
-    inject(LAB, host, controls()[cid].drift["linux"].inject)
-    code, data = audit(ci_lab, tmp_path / "drift.json")
-    assert not_passing(data) == {(host, cid): "fail"}, "the drift must fail exactly one control"
-    assert code == 1
+    seen = drift_rounds.of((cid, host))
+    batch = next(b for b in ROUNDS if (cid, host) in b)
+    expected = {(host, cid): "fail"}
+    assert _on(host, seen.drifted) == expected, "the drift must fail exactly one control"
+    assert set(seen.drifted) <= set(batch), "a drift failed a control on another host"
+    assert seen.drifted_code == 1
 
-    dry = playbook(ci_lab, "--check", "--diff", "--tags", cid, "--limit", host)
-    assert dry.rc == 0, dry.output[-4000:]
-    assert dry.total("changed") > 0, "check mode must show the repair it would make"
-    _, still = audit(ci_lab, tmp_path / "dry.json", "--limit", host)
-    assert not_passing(still) == {(host, cid): "fail"}, "--check must change nothing"
+    assert seen.dry.rc == 0, seen.dry.output[-4000:]
+    changed = seen.dry.recap.get(host, {}).get("changed", 0)
+    assert changed > 0, "check mode must show the repair it would make"
+    assert _on(host, seen.still) == expected, "--check must change nothing"
 
-    repair = playbook(ci_lab, "--tags", cid, "--limit", host)
-    assert repair.rc == 0, repair.output[-4000:]
-    _, after = audit(ci_lab, tmp_path / "after.json")
-    assert not_passing(after) == {}, "the role must repair the drift"
+    assert seen.repair.rc == 0, seen.repair.output[-4000:]
+    assert _on(host, seen.after) == {}, "the role must repair the drift"
+    assert seen.after == {}, f"a host of this round stayed drifted: {seen.after}"
 
 
 ROLLBACK_HOST = "lab-01"
