@@ -177,7 +177,7 @@ def test_firewall_approved_paths_only(host: Any, hostvars: dict[str, Any]) -> No
     )
     approved = ", ".join(f"{p.name} {p.source}->{p.proto}/{p.port}" for p in paths) or "none"
     assert not findings, (
-        f"{state.backend}: {'. '.join(findings)}. "
+        f"{state.backend}: {'; '.join(findings)}. "
         f"Approved for this host (to {', '.join(map(str, address))}): {approved}"
     )
 

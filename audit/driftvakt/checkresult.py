@@ -162,6 +162,11 @@ def _message(text: str) -> list[str]:
     return lines or text.splitlines()[:1]
 
 
-def one_line(text: str, limit: int = 300) -> str:
+# A reason is the finding itself: long enough for every part of it (the firewall's live and
+# saved findings together run past 300 characters), marked when it still had to be cut.
+REASON_LIMIT = 2000
+
+
+def one_line(text: str, limit: int = REASON_LIMIT) -> str:
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    return line[:limit]
+    return line if len(line) <= limit else line[: limit - 1] + "…"
