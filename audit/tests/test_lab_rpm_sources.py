@@ -19,6 +19,7 @@ file), and changes nothing the second time; the check passes.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -155,7 +156,12 @@ def test_sles_stock_sudoers_fails_the_admins_check_and_the_role_removes_it(
 ) -> None:
     host = "lab-02"
     before = _on(host, "sudo cat /etc/sudoers")
-    _on(host, f"printf '%s' {SLES_STOCK_LINES!r} | sudo tee -a /etc/sudoers >/dev/null")
+    # where SLES has them: before the drop-ins are included, so that the automation's own
+    # NOPASSWD rule in /etc/sudoers.d still matches last (sudo's last match wins)
+    head, include, tail = before.partition("@includedir")
+    assert include, before
+    stock = head + SLES_STOCK_LINES + include + tail
+    _on(host, f"printf '%s' {shlex.quote(stock)} | sudo tee /etc/sudoers >/dev/null")
     _on(host, "sudo visudo -c")
     check = ("-k", "only_approved_accounts_are_administrators")
     passed, output = run_suite(inventory, host, "test_accounts.py", *check)
@@ -166,16 +172,15 @@ def test_sles_stock_sudoers_fails_the_admins_check_and_the_role_removes_it(
     tags = ("--tags", "accounts_admins_approved")
     rc, output, recap = _role(inventory, host, tmp_path, "accounts", {}, *tags, "--check", "--diff")
     assert rc == 0 and recap["changed"] >= 1, output[-3000:]
-    assert _on(host, "sudo cat /etc/sudoers") == before + SLES_STOCK_LINES
+    assert _on(host, "sudo cat /etc/sudoers") == stock
 
     rc, output, recap = _role(inventory, host, tmp_path, "accounts", {}, *tags)
     assert rc == 0 and recap["changed"] >= 1, output[-3000:]
-    after = _on(host, "sudo cat /etc/sudoers")
-    assert after.startswith(before)
-    assert after[len(before) :].splitlines() == [
-        "# driftvakt accounts_admins_approved (SLES-15-020101): " + line
+    commented = "".join(
+        f"# driftvakt accounts_admins_approved (SLES-15-020101): {line}\n"
         for line in SLES_STOCK_LINES.splitlines()
-    ]
+    )
+    assert _on(host, "sudo cat /etc/sudoers") == head + commented + include + tail
     rc, output, recap = _role(inventory, host, tmp_path, "accounts", {}, *tags)
     assert rc == 0 and recap["changed"] == 0, output[-3000:]
     passed, output = run_suite(inventory, host, "test_accounts.py", *check)

@@ -174,9 +174,9 @@ def test_each_family_asks_its_package_manager_for_clamav(
 # zypper 1.14's search table.
 DNF_FOUND = ["| clamav |", "| clamav-update |", "| clamd |"]
 ZYPPER_FOUND = [
-    "S | Name   | Summary                                                          | Type",
-    "--+--------+------------------------------------------------------------------+--------",
-    "  | clamav | driftvakt lab only: stands in for a package with a security update | package",
+    "S  | Name   | Summary                                                            | Type",
+    "---+--------+--------------------------------------------------------------------+--------",
+    "   | clamav | driftvakt lab only: stands in for a package with a security update | package",
 ]
 
 
@@ -248,3 +248,12 @@ def test_the_source_comes_before_the_installation_and_check_mode_stays_honest() 
         in (tasks[install]["when"])
     )
     assert tasks[shown]["register"] == "__antivirus_install"  # later tasks skip as after install
+
+
+def test_check_mode_says_which_zypper_repository_a_run_would_add() -> None:
+    # zypper_repository cannot run in check mode: the configured ones are read instead
+    variables = _vars("sles15", antivirus_clamav_repository={"name": "m", "baseurl": "http://m/x"})
+    for urls, pending in (([], True), (["http://m/x"], False), (["http://other"], True)):
+        variables["__antivirus_zypper_repos"] = {"repodatalist": [{"url": u} for u in urls]}
+        raw = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())["__antivirus_zypper_pending"]
+        assert str(_template(raw, variables)).strip() == str(pending)
