@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 SUDO_TAGS = re.compile(r"^(NO)?(PASSWD|EXEC|SETENV|LOG_INPUT|LOG_OUTPUT|MAIL|FOLLOW|INTERCEPT):\s*")
+# Defaults flags that make sudo ask for the target's (root's) password instead of the user's.
+ROOT_PASSWORD_FLAGS = ("targetpw", "rootpw", "runaspw")
 ALIAS_KINDS = ("User_Alias", "Runas_Alias", "Host_Alias", "Cmnd_Alias")
 # `awk` program printing name:length:first three characters of every password field.
 SHADOW_CLASSIFY = 'awk -F: \'{print $1 ":" length($2) ":" substr($2, 1, 3)}\' /etc/shadow'
@@ -54,6 +56,9 @@ class SudoRule:
 class Sudoers:
     rules: list[SudoRule] = field(default_factory=list)
     user_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Global `Defaults targetpw`, `rootpw` or `runaspw` (the last setting wins, as in sudo): sudo
+    # asks for the target's (root's) password, not the invoking user's. SLES ships targetpw.
+    asks_root_password: bool = False
 
 
 def parse_passwd(text: str) -> list[Account]:
@@ -131,6 +136,11 @@ def parse_sudoers(text: str) -> Sudoers:
     result = Sudoers()
     for source, line in _logical_lines(text):
         keyword = line.split(None, 1)[0]
+        if keyword == "Defaults":
+            for option in re.split(r"[\s,]+", line.partition("Defaults")[2]):
+                if option.lstrip("!") in ROOT_PASSWORD_FLAGS:
+                    result.asks_root_password = not option.startswith("!")
+            continue
         if keyword.startswith("Defaults"):
             continue
         if keyword in ALIAS_KINDS:
@@ -214,10 +224,28 @@ def administrators(
     for rule in sudoers.rules:
         if rule.grants_all:
             for principal in rule.principals:
+                if principal == "ALL" and rule in root_password_rules(sudoers):
+                    continue  # no account's own right: root's password is (root_password_rules)
                 for name in sorted(expand(principal, accounts, groups, sudoers.user_aliases)):
                     found.setdefault(name, []).append(f"sudo ALL via {principal}")
     found.pop("root", None)
     return found
+
+
+def root_password_rules(sudoers: Sudoers) -> list[SudoRule]:
+    """Rules letting every user run anything who knows root's password: `ALL ALL=(ALL) ALL`
+    under `Defaults targetpw` (SLES's stock sudoers). They make no account an administrator by
+    itself, so they are not listed per account; the admins check fails on them as one finding
+    (SLES-15-020101: remove `ALL ALL=(ALL) ALL`; the stock file itself says to delete both lines
+    once sudo is configured)."""
+    return [
+        rule
+        for rule in sudoers.rules
+        if sudoers.asks_root_password
+        and rule.grants_all
+        and not rule.nopasswd
+        and "ALL" in rule.principals
+    ]
 
 
 def nopasswd_for_people(sudoers: Sudoers, automation: list[str]) -> list[str]:

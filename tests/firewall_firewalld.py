@@ -37,6 +37,13 @@ class FirewalldBlock:
         return self.fields.get(key, "").split()
 
 
+# firewalld before 0.9 (RHEL 8.0-8.2, SLES 15 SP2) has no policies: its firewall-cmd refuses
+# --list-all-policies ("firewall-cmd: error: unrecognized arguments: --list-all-policies").
+def policies_listing(text: str) -> str:
+    """The policies section as read; empty where firewalld is too old to have policies."""
+    return "" if "unrecognized arguments" in text and "--list-all-policies" in text else text
+
+
 def parse_firewalld_listing(text: str) -> dict[str, FirewalldBlock]:
     """Parse `--list-all`, `--list-all-zones` or `--list-all-policies` (runtime or permanent)."""
     blocks: dict[str, FirewalldBlock] = {}

@@ -10,6 +10,19 @@ from typing import Any
 # What the role approves when the inventory says nothing (roles/services/defaults/main.yml).
 DEFAULT_ALLOWED = ({"port": 22, "proto": "tcp", "process": "sshd"},)
 
+# A DHCP client keeps UDP 68 (DHCPv4) or 546 (DHCPv6) open while it holds a lease: NetworkManager
+# (RHEL 8+, its internal client), dhclient, wicked (SLES 15: wickedd-dhcp4/-dhcp6),
+# systemd-networkd and dhcpcd. `ss -p` names a process by its comm, at most 15 characters.
+# Approved unless services_allow_dhcp_client is false (roles/services/vars/main.yml: the same).
+DHCP_CLIENT_LISTENERS = tuple(
+    {"port": port, "proto": "udp", "process": process}
+    for port, processes in (
+        (68, ("NetworkManager", "dhclient", "wickedd-dhcp4", "systemd-network", "dhcpcd")),
+        (546, ("NetworkManager", "dhclient", "wickedd-dhcp6", "systemd-network", "dhcpcd")),
+    )
+    for process in processes
+)
+
 
 _USERS = re.compile(r'users:\(\("([^"]+)",pid=(\d+)')
 

@@ -134,7 +134,8 @@ def test_firewall_approved_paths_only(host: Any, hostvars: dict[str, Any]) -> No
     if state.backend == "firewalld":
         names, zones = _firewalld_zones(state)
         rules = [r for n in names if n in zones for r in firewalld.firewalld_accepts(zones[n])]
-        for block in firewalld.parse_firewalld_listing(state.sections.get("policies", "")).values():
+        policies = firewalld.policies_listing(state.sections.get("policies", ""))
+        for block in firewalld.parse_firewalld_listing(policies).values():
             if firewalld.policy_reaches_host(block, names):
                 rules.extend(firewalld.firewalld_accepts(block, kind="policy"))
         extra = model.unapproved(rules, paths, address)
@@ -145,7 +146,7 @@ def test_firewall_approved_paths_only(host: Any, hostvars: dict[str, Any]) -> No
             r for n in names if n in permanent for r in firewalld.firewalld_accepts(permanent[n])
         ]
         for block in firewalld.parse_firewalld_listing(
-            state.sections.get("permanent-policies", "")
+            firewalld.policies_listing(state.sections.get("permanent-policies", ""))
         ).values():
             if firewalld.policy_reaches_host(block, names):
                 saved.extend(firewalld.firewalld_accepts(block, kind="policy"))

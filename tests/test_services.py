@@ -20,7 +20,7 @@ from .services_apps import (
     parse_getent,
     parse_systemctl_show,
 )
-from .services_listeners import DEFAULT_ALLOWED, parse_ss, unapproved
+from .services_listeners import DEFAULT_ALLOWED, DHCP_CLIENT_LISTENERS, parse_ss, unapproved
 from .services_packages import (
     BLOCKED_MODULES,
     FORBIDDEN_PACKAGES,
@@ -51,7 +51,8 @@ def test_only_approved_listeners(host: Any, hostvars: dict[str, Any]) -> None:
     listeners = parse_ss(out.stdout)
     allowed = list(hostvars.get("services_allowed_listeners") or DEFAULT_ALLOWED)
     loopback = bool(hostvars.get("services_allow_loopback", True))
-    rogue = unapproved(listeners, allowed, loopback)
+    dhcp = list(DHCP_CLIENT_LISTENERS) if hostvars.get("services_allow_dhcp_client", True) else []
+    rogue = unapproved(listeners, allowed + dhcp, loopback)
     assert not rogue, (
         "unapproved listeners: "
         + "; ".join(

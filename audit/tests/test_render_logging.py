@@ -56,7 +56,13 @@ def test_rendered_forwarding_passes_the_check(family: str) -> None:
     assert any(RSYSLOG.selector_covers(f.selector, "auth") for f in forwards)
     assert any(RSYSLOG.selector_covers(f.selector, "authpriv") for f in forwards)
     assert f'queue.spoolDirectory="{EXPECTED[family][1]}"' in text
-    assert 'file="/var/log/audit/audit.log"' in text
+    if family.startswith("rhel"):
+        # SELinux denies rsyslogd reading audit.log: auditd's syslog plugin hands records over
+        assert "imfile" not in text
+        assert 'if $programname == "audisp-syslog" then call driftvakt_audit' in text
+        assert text.index('ruleset(name="driftvakt_audit")') < text.index("call driftvakt_audit")
+    else:
+        assert 'file="/var/log/audit/audit.log"' in text
 
 
 def test_forwarding_without_the_audit_log() -> None:

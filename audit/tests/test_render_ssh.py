@@ -154,3 +154,80 @@ def test_default_algorithms_are_within_the_checks_approved_sets() -> None:
         ("ssh_pubkey_accepted_algorithms", "pubkeyacceptedalgorithms"),
     ):
         assert set(defaults[var]) <= CHECK.APPROVED[keyword], var
+
+
+# --- OpenSSH before 8.2 (RHEL 8: 8.0, SLES 15 SP2: 8.1): no Include in sshd_config (issue 15) ---
+
+
+def _version_decision(ssh_v_stderr: str) -> tuple[str, bool]:
+    """The role's set_fact on `ssh -V`'s answer, through Ansible's templar."""
+    from ansible.template import Templar
+
+    from driftvakt.rendering import trusted
+
+    tasks = yaml.safe_load((ROLE / "tasks" / "main.yml").read_text())
+    block = tasks[0]["block"]
+    snapshot = next(t for t in block if t["name"].startswith("Snapshot the proved"))
+    decide = next(t for t in snapshot["block"] if t["name"].startswith("Decide whether sshd"))
+    variables: dict[str, Any] = {"__ssh_version_out": {"stderr": ssh_v_stderr, "stdout": ""}}
+    templar = Templar(loader=None, variables=trusted(variables))
+    variables["__ssh_openssh_version_read"] = templar.template(
+        trusted(decide["vars"]["__ssh_openssh_version_read"])
+    )
+    templar = Templar(loader=None, variables=trusted(variables))
+    facts = decide["ansible.builtin.set_fact"]
+    return (
+        str(templar.template(trusted(facts["__ssh_openssh_version"]))).strip(),
+        bool(templar.template(trusted(facts["__ssh_include_supported"]))),
+    )
+
+
+def test_include_is_used_only_where_sshd_has_it() -> None:
+    # `sshd -V` as each release answers it on stderr: before 9.x an "illegal option" and the
+    # usage text, whose first line is the version
+    old_sshd = (
+        "/usr/sbin/sshd: illegal option -- V\n"
+        "OpenSSH_8.0p1, OpenSSL 1.1.1k  FIPS 25 Mar 2021\n"
+        "usage: sshd [-46DdeiqTt] [-C connection_spec] [-c host_cert_file]\n"
+    )
+    assert _version_decision(old_sshd) == ("8.0", False)
+    assert _version_decision("OpenSSH_8.0p1, OpenSSL 1.1.1k  FIPS 25 Mar 2021") == ("8.0", False)
+    assert _version_decision("OpenSSH_8.1p1, OpenSSL 1.1.1d  10 Sep 2019") == ("8.1", False)
+    assert _version_decision("OpenSSH_8.2p1 Ubuntu-4ubuntu0.11, OpenSSL 1.1.1f") == ("8.2", True)
+    # Debian 12's sshd on a lab host, as it answered `sshd -V`
+    assert _version_decision("OpenSSH_9.2, OpenSSL 3.0.20 7 Apr 2026") == ("9.2", True)
+    assert _version_decision("OpenSSH_10.0p2, OpenSSL 3.5.0") == ("10.0", True)
+    # no answer at all: the main file carries the settings, which every sshd reads
+    assert _version_decision("") == ("0.0", False)
+
+
+@pytest.mark.parametrize("family", ["rhel8", "sles15"])
+def test_without_include_the_controls_are_written_into_the_main_file(family: str) -> None:
+    files = _rendered(family, __ssh_include_supported=False, __ssh_openssh_version="8.0")
+    main = files["/etc/ssh/sshd_config"]
+    settings = [ln for ln in main.splitlines() if ln and not ln.startswith("#")]
+    assert not [ln for ln in settings if ln.lower().startswith("include")]
+    # the controls come first, in the order Include would read their files, then the stock ones
+    assert settings[0].startswith("Ciphers ")
+    assert settings.index("PermitRootLogin no") < settings.index("UsePAM yes")
+    # sshd reads only the main file, and it passes the same checks as with Include
+    config = _effective({"/etc/ssh/sshd_config": main}, "/etc/ssh/sshd_config", {})
+    assert CHECK.root_login_problems(config) == []
+    assert CHECK.password_auth_problems(config) == []
+    assert CHECK.crypto_problems(config) == []
+    assert (
+        CHECK.idle_problems(config, CHECK.DEFAULT_MAX_ALIVE_INTERVAL, CHECK.DEFAULT_IDLE_TIMEOUT)
+        == []
+    )
+    # a waived control is left out, as its file would be left alone
+    waived = _rendered(
+        family, __ssh_include_supported=False, driftvakt_waived_controls=["ssh_idle_timeout"]
+    )["/etc/ssh/sshd_config"]
+    assert "ClientAliveInterval" not in waived and "PermitRootLogin no" in waived
+
+
+def test_the_inline_list_names_every_fragment_template() -> None:
+    variables = _vars("rhel8")
+    assert sorted(variables["__ssh_controls"]) == sorted(CONTROLS)
+    templates = sorted(p.name for p in (ROLE / "templates/etc/ssh/driftvakt.d").glob("*.conf.j2"))
+    assert templates == sorted(f"{c}.conf.j2" for c in CONTROLS)

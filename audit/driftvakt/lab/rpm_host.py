@@ -33,7 +33,7 @@ def kind_of(host: LabHost) -> rpm_repos.Style:
     return "redhat" if (host.index - FIRST_TARGET_INDEX) % 2 == 0 else "suse"
 
 
-def repo_url(cfg: LabConfig, kind: rpm_repos.Style) -> str:
+def repo_url(cfg: LabConfig, kind: str) -> str:
     return f"http://{cfg.services_host().address}/rpm/{kind}"
 
 

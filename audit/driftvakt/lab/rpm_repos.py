@@ -129,6 +129,17 @@ def publish(
         path.chmod(0o755 if path.is_dir() else 0o644)
 
 
+def publish_packages(repo: Path, names: list[str], version: str) -> None:
+    """(Re)publish ``repo`` holding a stand-in package of ``version`` for each of ``names``
+    (no updateinfo): a package source, e.g. the lab's stand-in for EPEL."""
+    shutil.rmtree(repo, ignore_errors=True)
+    for name in names:
+        build_rpm(version, repo / "Packages", name=name)
+    run(["createrepo_c", "--quiet", "--simple-md-filenames", str(repo)])
+    for path in (repo, *repo.rglob("*")):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
 def updateinfo_xml(advisories: list[Advisory], style: Style) -> str:
     """``updateinfo.xml`` in the style of Red Hat's errata or SUSE's patches."""
     root = ET.Element("updates")
