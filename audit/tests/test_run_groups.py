@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -145,3 +147,47 @@ def test_every_slice_of_a_launch_gets_the_workflow_s_group() -> None:
     assert group({"awx_job_id": 43}, None) == "awx-43"  # a job outside a workflow
     assert group({"awx_job_id": 43}, "nightly-1") == "nightly-1"
     assert group({}, None) == ""
+
+
+def audit_playbook(inventory: Path, store: str, tmp_path: Path) -> tuple[int, str]:
+    root = Path(__file__).resolve().parents[2]
+    binaries = Path(sys.executable).parent
+    env = dict(os.environ, DRIFTVAKT_STORE=store, ANSIBLE_CONFIG=str(root / "ansible.cfg"),
+               ANSIBLE_NOCOLOR="1", PATH=f"{binaries}:{os.environ['PATH']}")  # fmt: skip
+    done = subprocess.run(
+        [str(binaries / "ansible-playbook"), "-i", str(inventory),
+         "playbooks/audit.yml", "-e", f"driftvakt_results_file={tmp_path / 'r.json'}"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.mark.fault(
+    "audit playbook",
+    "playbooks/audit.yml over an inventory without hosts",
+    "the play fails with one line naming the inventory; no traceback, no run",
+)
+def test_the_audit_playbook_refuses_an_inventory_without_hosts(tmp_path: Path) -> None:
+    inventory = tmp_path / "empty.yml"
+    inventory.write_text("all:\n  hosts: {}\n", "utf-8")
+    store = tmp_path / "runs.db"
+    rc, out = audit_playbook(inventory, str(store), tmp_path)
+    assert rc != 0 and "Traceback" not in out, out
+    assert f"the inventory {inventory} has no hosts to audit" in out, out
+    assert not store.exists()
+
+
+@pytest.mark.fault(
+    "audit playbook",
+    "playbooks/audit.yml with DRIFTVAKT_STORE naming a PostgreSQL server that does not answer",
+    "the audit task fails with one line naming the store, before any host is contacted",
+)
+def test_the_audit_playbook_names_an_unreachable_store_in_one_line(tmp_path: Path) -> None:
+    inventory = tmp_path / "hosts.yml"
+    # a host nobody can reach: the store is opened first, so it is never tried
+    inventory.write_text("all:\n  hosts:\n    web1:\n      ansible_host: 192.0.2.1\n", "utf-8")
+    rc, out = audit_playbook(inventory, "postgresql://driftvakt@127.0.0.1:1/runs", tmp_path)
+    assert rc != 0 and "Traceback" not in out, out
+    failed = [line for line in out.splitlines() if '"msg":' in line or "msg:" in line]
+    assert len(failed) == 1 and "cannot open run store" in failed[0], out
+    assert "127.0.0.1:1" in failed[0], out
