@@ -62,7 +62,7 @@ def test_a_group_reads_as_one_run_with_every_host_once(store_path: Path) -> None
 
 
 @pytest.mark.fault(
-    "cli",
+    "input",
     "report, drift, rights or export --group naming a group the store does not hold",
     "one line naming the group, exit 3 (bad input); nothing written",
 )
@@ -163,7 +163,7 @@ def audit_playbook(inventory: Path, store: str, tmp_path: Path) -> tuple[int, st
 
 
 @pytest.mark.fault(
-    "audit playbook",
+    "input",
     "playbooks/audit.yml over an inventory without hosts",
     "the play fails with one line naming the inventory; no traceback, no run",
 )
@@ -178,7 +178,7 @@ def test_the_audit_playbook_refuses_an_inventory_without_hosts(tmp_path: Path) -
 
 
 @pytest.mark.fault(
-    "audit playbook",
+    "input",
     "playbooks/audit.yml with DRIFTVAKT_STORE naming a PostgreSQL server that does not answer",
     "the audit task fails with one line naming the store, before any host is contacted",
 )
