@@ -255,6 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--store", default=os.environ.get(STORE_ENV), help=STORE_HELP)
     ins.add_argument("--project", default=".", help="working directory (default: this one)")
     ins.add_argument("--on-calendar", default="*-*-* 02:30:00", help="systemd OnCalendar=")
+    ins.add_argument(
+        "--randomized-delay", default="10min", help="systemd RandomizedDelaySec= (0: none)"
+    )
     ins.add_argument("--user", default=None, help="run as this account (default: root)")
     ins.add_argument("--environment-file", default=None, help="secrets: passphrases, PGPASSWORD")
     ins.add_argument("--export-to", default=None, help="deliver to sftp://user@host[:port]/dir")
