@@ -7,7 +7,7 @@ DOCUMENTATION = """
 module: driftvakt_audit
 short_description: Audit the play's hosts as C(driftvakt audit) does, into the run store
 description:
-  - Runs once on the controller (C(run_once)) and never through Ansible's connection: it hands
+  - Runs once on the controller (C(run_once)) and never through Ansible's connection; it hands
     the play's hosts (after C(--limit), so one slice of a sliced AWX job), their inventory
     variables (the extra vars included) and the command line's connection context (C(-u),
     C(--become), C(--private-key); an ssh-agent key through C(SSH_AUTH_SOCK)) to driftvakt's
