@@ -32,6 +32,7 @@ from labkit import BIN, PROJECT, container_pid, driftvakt, lab_possible, own_lab
 from driftvakt.export import command
 from driftvakt.lab import LabConfig
 from driftvakt.store import Store
+from driftvakt.waivers import default_path
 
 pytestmark = [
     pytest.mark.lab,
@@ -211,6 +212,8 @@ def fleet_inventory(lab_inventory: Path, tmp_path_factory: pytest.TempPathFactor
     source, so a hardened host's firewall lets the controller audit it."""
     copy = tmp_path_factory.mktemp("fleet") / "inventory"
     shutil.copytree(lab_inventory, copy)
+    # the lab's waivers (LAB_LIMITED_CONTROLS) sit beside the inventory folder: waivers.py
+    shutil.copy2(default_path(str(lab_inventory)), default_path(str(copy)))
     listed = yaml.safe_load((copy / "hosts.yml").read_text("utf-8"))
     address = listed["all"]["children"]["lab"]["hosts"][CONTROLLER]["ansible_host"]
     shared = copy / "group_vars" / "all.yml"
@@ -315,6 +318,7 @@ def controller(collection_hardened: tuple[Path, Path], fleet_inventory: Path) ->
             subprocess.run(["cp", "-a", str(item), str(copy)], check=True)
     inventory = copy / "inventories" / "nightly"
     shutil.copytree(fleet_inventory, inventory)
+    shutil.copy2(default_path(str(fleet_inventory)), default_path(str(inventory)))
     hosts = inventory / "hosts.yml"
     listed = yaml.safe_load(hosts.read_text("utf-8"))
     lab_hosts = listed["all"]["children"]["lab"]["hosts"]
