@@ -12,8 +12,8 @@ demo: setup
 	driftvakt demo
 
 lint: setup
-	ruff check audit tests bench plugins
-	ruff format --check audit tests bench plugins
+	ruff check audit tests bench plugins filter_plugins
+	ruff format --check audit tests bench plugins filter_plugins
 	mypy
 	yamllint -s .
 	ansible-lint -q

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from driftvakt.exitcodes import Exit
 from driftvakt.inventory import Target
 from driftvakt.inventory_check import Override, apply_inventory
 from driftvakt.lock import exclusive
+from driftvakt.playcontext import PlayContext
 from driftvakt.precheck import checked_inventory
 from driftvakt.progress import Progress
 from driftvakt.results import Result, Run, Status, write_run_json_atomic
@@ -152,6 +154,19 @@ def apply_waivers(
         )
 
 
+@dataclass(frozen=True)
+class Launch:
+    """What a playbook run adds to an audit: the run group it belongs to (every slice of one
+    AWX launch shares it), where it ran, and the play's connection context."""
+
+    run_group: str
+    details: dict[str, str] = field(default_factory=dict)  # e.g. awx_job_id, execution node
+    context: PlayContext = field(default_factory=PlayContext)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"run_group": self.run_group, **self.details}
+
+
 def run_audit(
     inventory: str | None,
     limit: str | None,
@@ -163,10 +178,15 @@ def run_audit(
     waivers_path: Path | None = None,
     timeout: float = 20,
     wait: float = 600,
+    launch: Launch | None = None,
 ) -> int:
+    """Audit the inventory's hosts (``limit``: an Ansible host pattern) into the run store;
+    ``launch``: the run group and connection context of a playbook run (playbooks/audit.yml)."""
     project = (project or Path.cwd()).resolve()
     inventory = inventory or default_inventory()
     hosts, waivers, checked = checked_inventory(inventory, limit, waivers_path, project)
+    if launch is not None:
+        hosts = launch.context.apply(hosts)
     known = controls()
     run = Run(
         id=str(uuid.uuid4()),
@@ -179,6 +199,7 @@ def run_audit(
         limit=limit,
         hosts=[t.name for t in hosts],
         groups={t.name: list(t.groups) for t in hosts if t.groups},
+        launch=launch.as_json() if launch is not None else None,
     )
     if not quiet:
         print(f"auditing {len(hosts)} host(s) against {len(known)} controls …", file=sys.stderr)

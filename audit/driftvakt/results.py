@@ -85,6 +85,9 @@ class Run:
     # Each host's inventory groups (the report summarises a fleet by host group); runs from
     # before this was recorded have none, and their hosts read as ungrouped.
     groups: dict[str, list[str]] = field(default_factory=dict)
+    # A run of a launch of several runs (the slices of one AWX job): its run group and the
+    # job that ran it. None for a run of its own, and then absent from the JSON.
+    launch: dict[str, Any] | None = None
 
     def counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in Status}
@@ -94,6 +97,10 @@ class Run:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        launch = data.pop("launch")
+        if launch:  # the group as its own member: the store indexes it (runs.run_group)
+            data["run_group"] = launch["run_group"]
+            data["launch"] = {k: v for k, v in launch.items() if k != "run_group"}
         data["results"] = [r.to_json() for r in self.results]
         data["summary"] = self.counts()
         return data

@@ -34,6 +34,8 @@ class Schedule:
     inventory: Path
     store: Location
     on_calendar: str = "*-*-* 02:30:00"
+    # spreads controllers sharing one store and one driftpartner over the hour; 0: on the dot
+    randomized_delay: str = "10min"
     user: str = ""  # run as this account (default: root)
     environment_file: Path | None = None  # passphrases, PGPASSWORD: never in a unit file
     export_to: str = ""  # sftp://user@host[:port]/folder; empty: the bundle is only written
@@ -115,7 +117,7 @@ def units(schedule: Schedule) -> dict[str, str]:
             "[Timer]",
             f"OnCalendar={schedule.on_calendar}",
             "Persistent=true",  # a controller that was off at the hour audits when it is back
-            "RandomizedDelaySec=10min",
+            f"RandomizedDelaySec={schedule.randomized_delay}",
             f"Unit={SERVICE}",
             "",
             "[Install]",
@@ -176,5 +178,7 @@ def _check(schedule: Schedule) -> None:
         )
     if schedule.export_to and not (schedule.ssh_key and schedule.known_hosts):
         raise BadInputError("--export-to needs --ssh-key and --known-hosts")
+    if any(c in schedule.randomized_delay for c in "\n\r"):
+        raise BadInputError("--randomized-delay is one line, e.g. 10min or 0")
     if any(c in schedule.on_calendar for c in "\n\r"):
         raise BadInputError("--on-calendar is one line, e.g. '*-*-* 02:30:00'")

@@ -77,7 +77,7 @@ def test_nopasswd_rewrite_with_groups_comments_and_no_automation() -> None:
 
 
 def test_group_filter_finds_unapproved_admin_members() -> None:
-    path = ROLE / "filter_plugins" / "accounts_groups.py"
+    path = ROLE.parents[1] / "filter_plugins" / "accounts_groups.py"
     spec = importlib.util.spec_from_file_location("accounts_groups", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

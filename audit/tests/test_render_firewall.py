@@ -182,7 +182,7 @@ def test_argument_spec_constrains_backend_and_paths() -> None:
 
 
 def _plugin() -> ModuleType:
-    path = ROLE / "filter_plugins" / "firewall_paths.py"
+    path = ROLE.parents[1] / "filter_plugins" / "firewall_paths.py"
     spec = importlib.util.spec_from_file_location("firewall_paths", path)
     assert spec is not None
     assert spec.loader is not None

@@ -51,7 +51,8 @@ def result(host: str, status: str = "pass") -> dict[str, Any]:
     "store",
     "a schema-2 store made by the previous release (runs, a prune anchor, change records, "
     "receipts)",
-    "upgrades in place to schema 3; every run, record and receipt still reads and verifies",
+    "upgrades in place to the current schema; every run, record and receipt still reads and "
+    "verifies",
 )
 def test_a_store_made_by_the_previous_release_upgrades_and_keeps_everything(
     tmp_path: Path,
@@ -59,7 +60,7 @@ def test_a_store_made_by_the_previous_release_upgrades_and_keeps_everything(
     path, head = old_store(tmp_path)
     assert user_version(path) == 2
     with Store(path) as store:
-        assert user_version(path) == SCHEMA_VERSION == 3
+        assert user_version(path) == SCHEMA_VERSION == 4
         assert store.head() == head
         assert store.verify() == []
         assert [r.id for r in store.runs()] == ["run-3", "run-4"]
@@ -100,6 +101,37 @@ def test_an_old_store_with_a_forked_chain_is_not_upgraded(tmp_path: Path) -> Non
         Store(path)
     assert "\n" not in str(caught.value)
     assert user_version(path) == 2
+
+
+@pytest.mark.fault(
+    "store",
+    "a schema-3 store made by the release before run groups (runs staged host by host)",
+    "upgrades to schema 4: its runs belong to no group and still verify; a new run's group is "
+    "stored, found, hashed and checked by verify",
+)
+def test_a_schema_3_store_upgrades_to_run_groups(tmp_path: Path) -> None:
+    path, head = old_store(tmp_path, "schema3.sql")
+    assert user_version(path) == 3
+    with Store(path) as store:
+        assert user_version(path) == 4
+        assert store.head() == head and store.verify() == []
+        assert [r.id for r in store.runs()] == ["run-1", "run-2"]
+        assert store.group_runs("") == ["run-1", "run-2"]  # the old runs: no group
+        for n, host in enumerate(["web1", "db1"]):
+            store.save({"id": f"slice-{n}", "started": "2026-03-03T02:30:00+00:00",
+                        "finished": "", "run_group": "awx-7", "hosts": [host],
+                        "results": [result(host)]})  # fmt: skip
+        assert store.group_runs("awx-7") == ["slice-0", "slice-1"]
+        assert store.group_before("awx-7") == ""  # run-2, which has no group
+        assert store.group_runs("awx-8") == [] and store.verify() == []
+    db = sqlite3.connect(path)
+    with db:  # the column is a copy of the hashed JSON: a moved run is named
+        db.execute("UPDATE runs SET run_group = 'awx-9' WHERE id = 'slice-1'")
+    db.close()
+    with Store(path) as store:
+        assert store.verify() == [
+            "run seq 4 (slice-1): id/started/finished/run_group columns do not match the run JSON"
+        ]
 
 
 def test_a_newer_store_is_refused(tmp_path: Path) -> None:

@@ -161,6 +161,8 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_play_start(self, play: Any) -> None:
         if self.record is not None:
             return  # one record per playbook run, opened by its first play
+        if (getattr(play, "vars", None) or {}).get("driftvakt_change_record") is False:
+            return  # a play that changes nothing by design: the audit (playbooks/audit.yml)
         if IMPORT_ERROR:
             self._fail(f"cannot import driftvakt ({IMPORT_ERROR}): this run is not recorded")
             return

@@ -27,9 +27,35 @@ def cmd_export(args: argparse.Namespace) -> int:
         return Exit.OK
     if args.list:
         return cmd_receipts(args)
+    if args.group:
+        return _export_group(args)
+    return _export_one(args, args.run)
+
+
+def _export_group(args: argparse.Namespace) -> int:
+    """Every run of a run group, one signed bundle each: a bundle vouches for one chained run."""
+    from driftvakt.errors import BadInputError
+    from driftvakt.store import Store
+
+    if args.run:
+        raise BadInputError(f"give a run ({args.run}) or --group {args.group}, not both")
+    with Store(_store(args.store), create=False) as store:
+        ids = store.group_runs(args.group)
+    if not ids:
+        raise BadInputError(f"the run store holds no run of group {args.group!r}")
+    for run_id in ids:
+        _export_one(args, run_id)
+    print(f"group {args.group}: {len(ids)} run(s) exported")
+    return Exit.OK
+
+
+def _export_one(args: argparse.Namespace, run: str | None) -> int:
+    from driftvakt.export import command
+
+    key = Path(args.key)
     done = command.export(
         _store(args.store),
-        args.run,
+        run,
         key,
         Path(args.out),
         to=args.to,

@@ -18,6 +18,12 @@ def cmd_drift(args: argparse.Namespace) -> int:
     from driftvakt.timewindow import parse_since
 
     path = resolve(args.store)
+    if args.group:  # a whole launch against the group (or run) saved before it
+        from driftvakt.runref import load_group, load_group_before
+
+        current = load_group(args.group, path)
+        print(format_text(compare(load_group_before(args.group, path), current), args.lang))
+        return Exit.OK
     with Store(path) as store:
         latest = store.latest(1)
     if not latest:

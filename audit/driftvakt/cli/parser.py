@@ -113,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     drift = sub.add_parser("drift", help="what changed between runs")
     drift.add_argument("--since", default=None, help="a run id (prefix) or a duration (24h, 7d)")
     drift.add_argument("--store", default=_store_default())
+    drift.add_argument(
+        "--group",
+        default=None,
+        help="a run group: every run of one launch (e.g. awx-1234, the slices of an AWX job)",
+    )
     drift.add_argument("--lang", choices=("sv", "en"), default="en")
     drift.set_defaults(func=history.cmd_drift)
 
@@ -168,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="HTML: the trend charts cover this many stored runs up to the reported one",
     )
     rep.add_argument("--store", default=_store_default(), help="run store, for run ids")
+    rep.add_argument(
+        "--group",
+        default=None,
+        help="a run group: every run of one launch (e.g. awx-1234, the slices of an AWX job)",
+    )
     rep.set_defaults(func=reports.cmd_report)
 
     rig = sub.add_parser(
@@ -184,6 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
     rig.add_argument("--format", choices=("html", "json", "csv"), default="html")
     rig.add_argument("-o", "--output", default=None, help="output file, `-` for stdout")
     rig.add_argument("--store", default=_store_default())
+    rig.add_argument(
+        "--group",
+        default=None,
+        help="a run group: every run of one launch (e.g. awx-1234, the slices of an AWX job)",
+    )
     rig.set_defaults(func=reports.cmd_rights)
 
     gate = sub.add_parser("gate", help="acceptance gate: exit 0 only if the hosts comply")
@@ -204,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
         "run", nargs="?", help="run id or prefix (default: the latest); `keygen`: new signing key"
     )
     exp.add_argument("--store", default=_store_default())
+    exp.add_argument(
+        "--group", default=None, help="export every run of this run group, one bundle each"
+    )
     exp.add_argument("--key", default="var/driftvakt-signing.key", help="Ed25519 signing key")
     exp.add_argument("--out", default="reports/export", help="folder the bundle is written to")
     exp.add_argument("--to", help="deliver to sftp://user@host[:port]/folder")
@@ -237,6 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--store", default=os.environ.get(STORE_ENV), help=STORE_HELP)
     ins.add_argument("--project", default=".", help="working directory (default: this one)")
     ins.add_argument("--on-calendar", default="*-*-* 02:30:00", help="systemd OnCalendar=")
+    ins.add_argument(
+        "--randomized-delay", default="10min", help="systemd RandomizedDelaySec= (0: none)"
+    )
     ins.add_argument("--user", default=None, help="run as this account (default: root)")
     ins.add_argument("--environment-file", default=None, help="secrets: passphrases, PGPASSWORD")
     ins.add_argument("--export-to", default=None, help="deliver to sftp://user@host[:port]/dir")

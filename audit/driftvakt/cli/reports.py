@@ -18,20 +18,37 @@ def _store(text: str) -> Path | str:
     return resolve(text)
 
 
+def current_run(ref: str | None, group: str | None, store: Path | str) -> dict[str, Any]:
+    """A file, a stored run id, the latest run, or a whole run group (--group) as one run."""
+    from driftvakt.runref import load_group, load_run
+
+    if group is None:
+        return load_run(ref, store)
+    if ref:
+        raise BadInputError(f"give a run ({ref}) or --group {group}, not both")
+    return load_group(group, store)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from driftvakt import report, trends
     from driftvakt.catalog import controls
     from driftvakt.comparison import comparison_run
-    from driftvakt.runref import load_run
+    from driftvakt.runref import load_group_before
 
-    current = load_run(args.result, _store(args.store))  # a file, a stored run id, or the latest
+    current = current_run(args.result, args.group, _store(args.store))
     if args.format != "html":
         return _write_format(current, args)
     # --previous names the earlier run (a file or run id); by default the run stored before it
-    previous = comparison_run(current, _store(args.store), args.previous)
-    history = trends.from_store(
-        _store(args.store), str(current.get("id", "")), controls(), args.runs
-    )
+    # (for a group: the group, or run, saved before it; a group has no trend charts yet)
+    if args.group and not args.previous:
+        previous = load_group_before(args.group, _store(args.store))
+    else:
+        previous = comparison_run(current, _store(args.store), args.previous)
+    history = None
+    if not args.group:
+        history = trends.from_store(
+            _store(args.store), str(current.get("id", "")), controls(), args.runs
+        )
     out = report.write(
         current, Path(args.output or "reports/report.html"), args.lang, previous, history
     )
@@ -63,10 +80,9 @@ RIGHTS_OUTPUT = {
 def cmd_rights(args: argparse.Namespace) -> int:
     from driftvakt import rights
     from driftvakt.comparison import comparison_run
-    from driftvakt.runref import load_run
 
     store = _store(args.store)
-    current = load_run(args.run, store)
+    current = current_run(args.run, args.group, store)
     if not rights.inventories(current):
         raise BadInputError(
             f"run {str(current.get('id'))[:8]} has no rights inventory: audit with this "

@@ -27,6 +27,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         inventory=(project / (args.inventory or default_inventory())).resolve(),
         store=store,
         on_calendar=args.on_calendar,
+        randomized_delay=args.randomized_delay,
         user=args.user or "",
         environment_file=_absolute(args.environment_file),
         export_to=args.export_to or "",

@@ -55,6 +55,24 @@ def latest(database: Database, n: int) -> list[dict[str, Any]]:
         return [_content(db, database.label, seq) for (seq,) in rows]
 
 
+def group_runs(database: Database, group: str) -> list[str]:
+    with database.transaction("DEFERRED") as db:
+        rows = db.execute("SELECT id FROM runs WHERE run_group = ? ORDER BY seq", (group,))
+        return [str(run_id) for (run_id,) in rows]
+
+
+def group_before(database: Database, group: str) -> str | None:
+    """The group of the newest run saved before the group's first run that is not in it
+    (``""``: that run had no group; None: nothing was saved before it)."""
+    with database.transaction("DEFERRED") as db:
+        row = db.execute(
+            "SELECT run_group FROM runs WHERE seq < (SELECT min(seq) FROM runs WHERE "
+            "run_group = ?) AND run_group <> ? ORDER BY seq DESC LIMIT 1",
+            (group, group),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+
 def before(database: Database, run_id: str) -> dict[str, Any] | None:
     with database.transaction("DEFERRED") as db:
         seq = _before(db, _find(db, run_id))

@@ -153,6 +153,16 @@ class Store:
         """The n newest runs' JSON, newest first."""
         return queries.latest(self._database, n)
 
+    def group_runs(self, group: str) -> list[str]:
+        """The ids of the runs of one run group (one launch, e.g. a sliced AWX job), oldest
+        first; none for an unknown group."""
+        return queries.group_runs(self._database, group)
+
+    def group_before(self, group: str) -> str | None:
+        """The run group saved just before ``group`` began (``""``: a run without a group;
+        None: nothing before it)."""
+        return queries.group_before(self._database, group)
+
     def before(self, run_id: str) -> dict[str, Any] | None:
         """The run saved just before the given one (id or prefix); None if it is the oldest."""
         return queries.before(self._database, run_id)

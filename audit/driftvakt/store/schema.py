@@ -32,6 +32,11 @@ script per version for each backend (SQLite: ``PRAGMA user_version``; PostgreSQL
   (prev_hash)``: two runs can never link to one predecessor, a second guard beside the
   chain lock against a forked chain.
 
+- ``runs.run_group`` (schema 4): the launch a run belongs to, e.g. ``awx-1234`` for every slice
+  of one sliced AWX job (``''``: a run of its own). The run's JSON holds it too (``run_group``),
+  so it is hashed with the run; the column is there to find a launch's runs, and verify checks
+  it against the JSON.
+
 A PostgreSQL store starts at schema 3 (the same tables in PostgreSQL's types; ``seq`` is given
 by the append, under the chain lock, since a sequence is not transactional and would leave gaps
 verify reports as deleted runs). A later schema adds one script to each backend.
@@ -42,7 +47,7 @@ from __future__ import annotations
 from driftvakt.store.database import Database
 from driftvakt.store.errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE runs (
@@ -147,7 +152,12 @@ CREATE TABLE IF NOT EXISTS export_receipts (
 );
 CREATE UNIQUE INDEX runs_prev_hash ON runs (prev_hash);
 """
-SQLITE_MIGRATIONS = {1: _SCHEMA, 2: _UPGRADE_2, 3: _UPGRADE_3}
+# Schema 3 -> 4: the run group (a launch of several runs: the slices of one AWX job).
+_UPGRADE_4 = """
+ALTER TABLE runs ADD COLUMN run_group TEXT NOT NULL DEFAULT '';
+CREATE INDEX runs_run_group ON runs (run_group)
+"""
+SQLITE_MIGRATIONS = {1: _SCHEMA, 2: _UPGRADE_2, 3: _UPGRADE_3, 4: _UPGRADE_4}
 
 _POSTGRES_SCHEMA_3 = """
 CREATE TABLE driftvakt_schema (version INTEGER NOT NULL);
@@ -242,7 +252,7 @@ CREATE TABLE export_receipts (
     attempts INTEGER NOT NULL
 )
 """
-POSTGRES_MIGRATIONS = {3: _POSTGRES_SCHEMA_3}
+POSTGRES_MIGRATIONS = {3: _POSTGRES_SCHEMA_3, 4: _UPGRADE_4}
 
 
 def migrate(database: Database) -> None:

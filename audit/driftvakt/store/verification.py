@@ -32,8 +32,9 @@ def problems(db: Connection, known_hashes: Iterable[str]) -> list[str]:
         expected_prev, prev_seq = anchor_hash, anchor_seq
         prev_label = f"the prune anchor (seq {anchor_seq})"
     seen_hashes = {str(a[1]) for a in anchors}
-    for seq, run_id, started, finished, prev_hash, digest, layout in db.execute(
-        "SELECT seq, id, started, finished, prev_hash, hash, layout FROM runs ORDER BY seq"
+    for seq, run_id, started, finished, prev_hash, digest, layout, group in db.execute(
+        "SELECT seq, id, started, finished, prev_hash, hash, layout, run_group FROM runs "
+        "ORDER BY seq"
     ).fetchall():
         seen_hashes.add(digest)
         name = f"run seq {seq} ({run_id})"
@@ -60,10 +61,15 @@ def problems(db: Connection, known_hashes: Iterable[str]) -> list[str]:
         if isinstance(run, str):
             found.append(f"{name} {run}")
             continue
-        columns = (run_id, started, finished)
-        in_json = (run.get("id"), str(run.get("started") or ""), str(run.get("finished") or ""))
+        columns = (run_id, started, finished, group)
+        in_json = (
+            run.get("id"),
+            str(run.get("started") or ""),
+            str(run.get("finished") or ""),
+            str(run.get("run_group") or ""),
+        )
         if columns != in_json:
-            found.append(f"{name}: id/started/finished columns do not match the run JSON")
+            found.append(f"{name}: id/started/finished/run_group columns do not match the run JSON")
         if rows_problem:
             found.append(f"{name}: {rows_problem}")
     for (seq,) in db.execute(

@@ -129,6 +129,7 @@ def _chain(
     content = canonical_json(meta)
     started = str(meta.get("started") or "")
     finished = str(meta.get("finished") or "")
+    group = str(meta.get("run_group") or "")
     saved_at = now()
     with database.transaction("CHAIN") as db:  # one append at a time, across every writer
         if db.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone():
@@ -137,8 +138,9 @@ def _chain(
         seq = int(
             db.execute(
                 "INSERT INTO runs (seq, id, started, finished, prev_hash, hash, saved_at, layout, "  # noqa: S608 - the backend's SQL
-                f"content) VALUES ({database.next_seq}, ?, ?, ?, ?, '', ?, ?, ?) RETURNING seq",
-                (run_id, started, finished, prev_hash, saved_at, ROWS, content),
+                f"content, run_group) VALUES ({database.next_seq}, ?, ?, ?, ?, '', ?, ?, ?, ?) "
+                "RETURNING seq",
+                (run_id, started, finished, prev_hash, saved_at, ROWS, content, group),
             ).fetchone()[0]
         )
         insert(db, seq)
