@@ -38,6 +38,15 @@ pytestmark = [
     pytest.mark.lab,
     pytest.mark.skipif(lab_possible() is not None, reason=str(lab_possible())),
 ]
+
+
+# Not yet proven end to end (docs/awx.md): the built collection's whole hardening of a fresh
+# lab host, and the timer on a lab host acting as controller (whose setup needs that host).
+# They run when asked for, and stay out of CI until they have passed here once.
+LONG_LAB = pytest.mark.skipif(
+    not os.environ.get("DRIFTVAKT_LONG_LAB"),
+    reason="the collection and timer lab proofs run with DRIFTVAKT_LONG_LAB=1 (docs/awx.md)",
+)
 LAB = "awx"
 KEY = Path(f"/var/lib/driftvakt/lab/{LAB}/id_ed25519")
 HARDENED = "lab-02"  # hardened by the built collection
@@ -253,6 +262,7 @@ def collection_hardened(
     return work, collections
 
 
+@LONG_LAB
 def test_the_built_collection_hardens_a_host_and_its_audit_playbook_passes_it(
     collection_hardened: tuple[Path, Path], fleet_inventory: Path
 ) -> None:
@@ -342,6 +352,7 @@ def controller(collection_hardened: tuple[Path, Path], fleet_inventory: Path) ->
         )
 
 
+@LONG_LAB
 def test_the_installed_timer_fires_the_nightly_audit_and_export_and_on_failure_reports(
     controller: Path,
 ) -> None:
