@@ -14,13 +14,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from driftvakt import lab, report
+from driftvakt import lab, report, trends
 from driftvakt.catalog import controls
 from driftvakt.errors import DriftvaktError
 from driftvakt.exitcodes import Exit
 from driftvakt.lab.inventory_writer import LAB_LIMITED_CONTROLS
 from driftvakt.lab.machine import ssh_base
 from driftvakt.progress import Progress
+from driftvakt.store.location import Location, default, is_url, resolve
 
 DRIFT_HOST = "lab-02"
 SSH_FAILED = 255  # ssh's own exit code when the connection itself failed
@@ -91,6 +92,13 @@ def _inject_all(cfg: lab.LabConfig, progress: Progress) -> list[str]:
     return injected
 
 
+def _store(project: Path) -> Location:
+    """The store the demo's audits wrote to: the default one, seen from the project (their
+    working directory)."""
+    location = resolve(default())
+    return location if is_url(location) else project / location
+
+
 def run_demo(project: Path, hosts: int = 3) -> int:
     progress = Progress()
     started = time.monotonic()
@@ -111,8 +119,10 @@ def run_demo(project: Path, hosts: int = 3) -> int:
     clean_before = all(
         r["status"] in ("pass", "not_applicable", "waived") for r in baseline["results"]
     )
+    # the trend charts: the demo's runs (and any earlier ones) in the store its audits wrote to
+    history = trends.from_store(_store(project), str(drifted.get("id", "")), controls())
     paths = [
-        report.write(drifted, project / "reports" / f"demo-{lang}.html", lang, baseline)
+        report.write(drifted, project / "reports" / f"demo-{lang}.html", lang, baseline, history)
         for lang in ("en", "sv")
     ]
     took = time.monotonic() - started

@@ -104,15 +104,12 @@ def start_slice(
         ANSIBLE_NOCOLOR="1",
         PATH=f"{BIN}:{os.environ['PATH']}",
     )
-    key = ["--private-key", str(KEY)]
+    key, under = ["--private-key", str(KEY)], []
     if agent:  # AWX's way: the credential's key in an ssh-agent, no key file on the command line
-        socket = work / f"agent-{job['awx_job_id']}.sock"
-        subprocess.run(["ssh-agent", "-a", str(socket)], check=True, capture_output=True)
-        subprocess.run(["ssh-add", "-q", str(KEY)], env={**env, "SSH_AUTH_SOCK": str(socket)},
-                       check=True, capture_output=True)  # fmt: skip
-        env["SSH_AUTH_SOCK"], key = str(socket), []
+        # the job runs under its own agent, which ends with it (nothing left running)
+        key, under = [], ["ssh-agent", "sh", "-c", 'ssh-add -q "$0" && exec "$@"', str(KEY)]
     return subprocess.Popen(
-        [str(BIN / "ansible-playbook"), "-i", str(inventory), "playbooks/audit.yml",
+        [*under, str(BIN / "ansible-playbook"), "-i", str(inventory), "playbooks/audit.yml",
          "-u", "ops", "--become", *key, "--limit", ",".join(limit), "-e", f"@{extravars}", "-v"],
         cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         stdin=subprocess.DEVNULL,
