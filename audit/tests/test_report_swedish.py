@@ -127,14 +127,24 @@ def test_the_detector_finds_english_and_passes_swedish() -> None:
     assert english_pieces(quoted, {"member of the sudo group"}) == []
 
 
+def _audited(work: Path, faults: dict[str, int]) -> dict[str, Any]:
+    with fleet(plan(3, 150 + os.getpid() % 50, faults), work) as sim:
+        return audit(sim, work, timeout_s=10).run
+
+
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    work: Path = tmp_path_factory.mktemp("demo-sv")
-    hosts = plan(3, 150 + os.getpid() % 50, {"drifted": 1})
-    with fleet(hosts, work) as sim:
-        done = audit(sim, work, timeout_s=10)
-    assert done.returncode == 1, "the drifted host must fail controls"
-    return done.run
+def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The demo's two audits: the hardened hosts, then the same hosts with one drifted."""
+    hardened = _audited(tmp_path_factory.mktemp("demo-hardened"), {})
+    drifted = _audited(tmp_path_factory.mktemp("demo-drifted"), {"drifted": 1})
+    return hardened, drifted
+
+
+@pytest.fixture(scope="module")
+def demo_run(demo_runs: tuple[dict[str, Any], dict[str, Any]]) -> dict[str, Any]:
+    drifted = demo_runs[1]
+    assert any(r["status"] == "fail" for r in drifted["results"]), "the drifted host must fail"
+    return drifted
 
 
 def test_every_reason_of_the_demo_reads_in_swedish(demo_run: dict[str, Any]) -> None:
@@ -143,11 +153,15 @@ def test_every_reason_of_the_demo_reads_in_swedish(demo_run: dict[str, Any]) -> 
     assert sorted(r for r in reasons if not localise(r, "sv")[1]) == []
 
 
-def test_the_demos_swedish_report_has_no_english_sentence(demo_run: dict[str, Any]) -> None:
-    html = report.render(demo_run, "sv", None)
+def test_the_demos_swedish_report_has_no_english_sentence(
+    demo_runs: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    hardened, demo_run = demo_runs
+    html = report.render(demo_run, "sv", hardened)  # with the drift section, as the demo's
+    assert 'id="drift"' in html
     verbatim: set[str] = set()
     for result in demo_run["results"]:
         verbatim |= verbatim_values(str(result["reason"] or ""))
     assert english_pieces(html, verbatim) == []
     # and the English report is the control: the same detector finds its prose
-    assert len(english_pieces(report.render(demo_run, "en", None), verbatim)) > 5
+    assert len(english_pieces(report.render(demo_run, "en", hardened), verbatim)) > 5
