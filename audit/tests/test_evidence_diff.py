@@ -66,7 +66,7 @@ def test_the_report_shows_the_changed_command_and_collapses_the_rest() -> None:
     assert [c.kind for c in compare(was, now).changes] == [Kind.STILL_FAILING]
     html = report.render(now, "sv", was)
     section = html.split('<h2 id="drift">', 1)[1].split('<h2 id="waivers">', 1)[0]
-    assert "$ sshd -T" in section
+    assert "$ <code>sshd -T</code>" in section
     assert '<span class="del">-   permitrootlogin yes</span>' in section
     assert '<span class="add">+   permitrootlogin no</span>' in section
     assert "passwordauthentication" not in section  # unchanged line of the changed command
